@@ -1,0 +1,272 @@
+"""One typed configuration, loaded once by ``app`` and passed down.
+
+Defaults live in code (the dataclasses below). The user's file is TOML in the
+platform config folder (``config.toml``); ``AFTERIMAGE_HOME`` moves both the
+config file and the data folder under one directory (portable installs, tests).
+Single values can be overridden with environment variables named
+``AFTERIMAGE_<SECTION>__<KEY>`` (for example ``AFTERIMAGE_CAPTURE__INTERVAL_S=5``).
+
+The config file holds settings only, never user content: lists that say what a
+user looks at (their own excluded apps and sites) are kept encrypted in the
+vault, not here (SECURITY.md R1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from core.errors import ConfigError
+
+SCHEMA_VERSION = 1
+APP_NAME = "afterimage"
+ENV_PREFIX = "AFTERIMAGE_"
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    interval_s: float = 3.0
+    # Frames whose downscaled fingerprint equals the previous one are skipped.
+    skip_identical: bool = True
+    thumbnail_max_px: int = 480
+    thumbnail_quality: int = 70
+    frame_quality: int = 80
+    keep_full_frames: bool = True
+
+
+@dataclass(frozen=True)
+class OcrConfig:
+    min_confidence: float = 0.5
+    # Frames larger than this (longest side, pixels) are downscaled before OCR.
+    max_side_px: int = 2000
+
+
+@dataclass(frozen=True)
+class EmbedConfig:
+    text_model: str = "minilm-l6-int8"
+    max_tokens: int = 256
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    idle_lock_minutes: int = 10
+    kdf_memory_mib: int = 256
+    kdf_iterations: int = 3
+    kdf_lanes: int = 4
+    # `init` raises the iteration count until one derivation takes at least this long.
+    kdf_min_seconds: float = 0.5
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    budget_mb: int = 10_240
+    max_age_days: int = 0  # 0 = keep until the budget needs the space
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    default_limit: int = 10
+    snippet_chars: int = 160
+
+
+@dataclass(frozen=True)
+class Config:
+    schema_version: int = SCHEMA_VERSION
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
+    ocr: OcrConfig = field(default_factory=OcrConfig)
+    embed: EmbedConfig = field(default_factory=EmbedConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where Afterimage keeps its files."""
+
+    config_file: Path
+    data_dir: Path
+
+    @property
+    def vault_dir(self) -> Path:
+        return self.data_dir / "vault"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+
+def resolve_paths(environ: Mapping[str, str] | None = None) -> Paths:
+    env = os.environ if environ is None else environ
+    home = env.get(ENV_PREFIX + "HOME")
+    if home:
+        root = Path(home).expanduser().absolute()
+        config_file = root / "config.toml"
+        data_dir = root
+    else:
+        config_file = Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+        data_dir = Path(platformdirs.user_data_dir(APP_NAME))
+    override = env.get(ENV_PREFIX + "CONFIG")
+    if override:
+        config_file = Path(override).expanduser().absolute()
+    return Paths(config_file=config_file, data_dir=data_dir)
+
+
+def _coerce(value: Any, target: Any, where: str) -> Any:
+    origin = typing.get_origin(target)
+    if target is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false",
+                                                         "no", "off"}:
+            return value.lower() in {"1", "true", "yes", "on"}
+        raise ConfigError(f"{where}: expected true or false")
+    if target is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected an integer")
+        try:
+            return int(value) if isinstance(value, str | int) else _fail(where, "an integer")
+        except ValueError as exc:
+            raise ConfigError(f"{where}: expected an integer") from exc
+    if target is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected a number")
+        try:
+            if isinstance(value, str | int | float):
+                return float(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: expected a number") from exc
+        return _fail(where, "a number")
+    if target is str:
+        if isinstance(value, str):
+            return value
+        return _fail(where, "a string")
+    if origin in (list, tuple):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            return _fail(where, "a list")
+        (inner,) = typing.get_args(target)[:1]
+        return tuple(_coerce(v, inner, where) for v in value)
+    if origin in (typing.Union, types.UnionType):
+        raise ConfigError(f"{where}: unsupported type")
+    raise ConfigError(f"{where}: unsupported type")
+
+
+def _fail(where: str, what: str) -> Any:
+    raise ConfigError(f"{where}: expected {what}")
+
+
+def _build(cls: type[Any], data: Mapping[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s): {', '.join(sorted(unknown))}")
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        target = hints[f.name]
+        sub = f"{where}.{f.name}" if where else f.name
+        if dataclasses.is_dataclass(target):
+            value = data[f.name]
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{sub}: expected a table")
+            kwargs[f.name] = _build(typing.cast(type[Any], target), value, sub)
+        else:
+            kwargs[f.name] = _coerce(data[f.name], target, sub)
+    return cls(**kwargs)
+
+
+def _validate(cfg: Config) -> None:
+    checks: list[tuple[bool, str]] = [
+        (cfg.capture.interval_s >= 0.5, "capture.interval_s must be at least 0.5"),
+        (16 <= cfg.capture.thumbnail_max_px <= 4096, "capture.thumbnail_max_px out of range"),
+        (1 <= cfg.capture.thumbnail_quality <= 100, "capture.thumbnail_quality out of range"),
+        (1 <= cfg.capture.frame_quality <= 100, "capture.frame_quality out of range"),
+        (0.0 <= cfg.ocr.min_confidence <= 1.0, "ocr.min_confidence must be within 0..1"),
+        (cfg.ocr.max_side_px >= 64, "ocr.max_side_px too small"),
+        (cfg.embed.text_model in {"minilm-l6-int8"}, "embed.text_model: unknown model"),
+        (8 <= cfg.embed.max_tokens <= 512, "embed.max_tokens out of range"),
+        (cfg.security.idle_lock_minutes >= 0, "security.idle_lock_minutes must be >= 0"),
+        (cfg.security.kdf_memory_mib >= 64, "security.kdf_memory_mib must be >= 64"),
+        (cfg.security.kdf_iterations >= 1, "security.kdf_iterations must be >= 1"),
+        (1 <= cfg.security.kdf_lanes <= 64, "security.kdf_lanes out of range"),
+        (cfg.storage.budget_mb >= 16, "storage.budget_mb must be >= 16"),
+        (cfg.storage.max_age_days >= 0, "storage.max_age_days must be >= 0"),
+        (1 <= cfg.search.default_limit <= 1000, "search.default_limit out of range"),
+        (16 <= cfg.search.snippet_chars <= 2000, "search.snippet_chars out of range"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+
+
+def parse_config(text: str, environ: Mapping[str, str] | None = None) -> Config:
+    """Parse TOML text plus environment overrides into a validated :class:`Config`."""
+    try:
+        data: dict[str, Any] = tomllib.loads(text) if text.strip() else {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file is not valid TOML: {exc}") from exc
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ConfigError("schema_version must be an integer")
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"config schema_version {version} is newer than this Afterimage supports "
+            f"({SCHEMA_VERSION}); update Afterimage or remove the file"
+        )
+    data["schema_version"] = SCHEMA_VERSION
+    _apply_env(data, os.environ if environ is None else environ)
+    cfg = typing.cast(Config, _build(Config, data, ""))
+    _validate(cfg)
+    return cfg
+
+
+def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    sections = {f.name for f in dataclasses.fields(Config) if f.name != "schema_version"}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+        if section not in sections:
+            raise ConfigError(f"{name}: unknown section '{section}'")
+        table = data.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{section}: expected a table")
+        table[key] = value
+
+
+def load_config(paths: Paths, environ: Mapping[str, str] | None = None) -> Config:
+    """Load the user's config file (if any) with environment overrides."""
+    text = ""
+    if paths.config_file.exists():
+        try:
+            text = paths.config_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {paths.config_file}: {exc}") from exc
+    return parse_config(text, environ)
+
+
+def config_to_dict(cfg: Config) -> dict[str, Any]:
+    out = dataclasses.asdict(cfg)
+    for section in out.values():
+        if isinstance(section, dict):
+            for key, value in list(section.items()):
+                if isinstance(value, tuple):
+                    section[key] = list(value)
+    return out
