@@ -1,0 +1,29 @@
+"""Loads the config once and builds the core facade for the CLI and the GUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.logging_setup import setup_logging
+from core.config import Config, Paths, load_config, resolve_paths
+from core.errors import VaultNotFound
+from core.memory import Memory
+
+
+@dataclass(frozen=True)
+class AppContext:
+    config: Config
+    paths: Paths
+
+    @classmethod
+    def load(cls, *, verbose: bool = False) -> AppContext:
+        paths = resolve_paths()
+        config = load_config(paths)
+        setup_logging(paths.log_dir, verbose=verbose)
+        return cls(config=config, paths=paths)
+
+    def open_memory(self) -> Memory:
+        if not Memory.exists(self.paths):
+            raise VaultNotFound(f"no vault in {self.paths.vault_dir} yet: run "
+                                "`afterimage init` first")
+        return Memory.open(self.config, self.paths)

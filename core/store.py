@@ -1,0 +1,372 @@
+"""The encrypted LanceDB store.
+
+LanceDB has no encryption at rest, so every user-derived value is sealed with
+AES-256-GCM before it reaches LanceDB (``core.vault``). What LanceDB sees in
+the clear: a random row id, the hour bucket, the data key id and the storage
+tier (SECURITY.md R1). Three tables:
+
+``memories``  id, bucket, key_id, tier, payload (sealed JSON), vectors (sealed)
+``thumbs``    id, bucket, key_id, data (sealed JPEG thumbnail)
+``frames``    id, bucket, key_id, data (sealed full screenshot, WebP/JPEG)
+
+Deletions are made physical: rows are deleted, deletions materialised by
+compaction, and every old table version is cleaned up (``purge``).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from core.errors import DecryptionFailed, KeyMissing, StoreError
+from core.records import MemoryRecord, bucket_of, decode_payload, decode_vectors, \
+    encode_payload, encode_vectors
+from core.vault import DataKey, FieldRef, Vault, open_field, seal_field
+
+_log = logging.getLogger(__name__)
+
+MEMORIES = "memories"
+THUMBS = "thumbs"
+FRAMES = "frames"
+
+_MEMORY_SCHEMA = pa.schema([
+    ("id", pa.string()),
+    ("bucket", pa.int64()),
+    ("key_id", pa.string()),
+    ("tier", pa.int8()),
+    ("payload", pa.binary()),
+    ("vectors", pa.binary()),
+])
+_BLOB_SCHEMA = pa.schema([
+    ("id", pa.string()),
+    ("bucket", pa.int64()),
+    ("key_id", pa.string()),
+    ("data", pa.binary()),
+])
+_SCHEMAS = {MEMORIES: _MEMORY_SCHEMA, THUMBS: _BLOB_SCHEMA, FRAMES: _BLOB_SCHEMA}
+
+
+@dataclass(frozen=True)
+class NewMemory:
+    """A memory ready to be written: record, chunk vectors and encoded images."""
+
+    record: MemoryRecord
+    vectors: npt.NDArray[np.float32]
+    thumbnail: bytes | None
+    frame: bytes | None
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A memory row as read back (not yet decrypted)."""
+
+    id: str
+    bucket: int
+    key_id: str
+    tier: int
+    payload: bytes
+    vectors: bytes
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        if "No space left" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _store_error(action: str, exc: BaseException) -> StoreError:
+    if _is_disk_full(exc):
+        return StoreError(f"the disk is full: could not {action}. Free some space; nothing "
+                          "already stored was lost")
+    return StoreError(f"the memory store failed to {action} ({type(exc).__name__})")
+
+
+def _quote_ids(ids: Iterable[str]) -> str:
+    cleaned = []
+    for row_id in ids:
+        if not row_id.isalnum():
+            raise StoreError("invalid memory id")
+        cleaned.append(f"'{row_id}'")
+    return ", ".join(cleaned)
+
+
+class EncryptedStore:
+    """LanceDB tables whose every user-derived value is sealed by the vault."""
+
+    def __init__(self, root: Path, vault: Vault) -> None:
+        self._root = root
+        self._vault = vault
+        self._db: Any = None
+        self._tables: dict[str, Any] = {}
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    # -- connection -------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        if self._db is None:
+            try:
+                import lancedb
+
+                self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
+                self._db = lancedb.connect(str(self._root))
+            except Exception as exc:  # noqa: BLE001 - lancedb raises many types
+                raise _store_error("open", exc) from exc
+        return self._db
+
+    def _table(self, name: str, *, create: bool = True) -> Any | None:
+        table = self._tables.get(name)
+        if table is not None:
+            return table
+        db = self._connect()
+        try:
+            if name in db.table_names():
+                table = db.open_table(name)
+            elif create:
+                table = db.create_table(name, schema=_SCHEMAS[name], exist_ok=True)
+            else:
+                return None
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error(f"open table {name}", exc) from exc
+        self._tables[name] = table
+        return table
+
+    def refresh(self) -> None:
+        """See other processes' writes."""
+        for table in self._tables.values():
+            try:
+                table.checkout_latest()
+            except Exception as exc:  # noqa: BLE001
+                raise _store_error("refresh", exc) from exc
+
+    def version(self) -> int:
+        table = self._table(MEMORIES, create=False)
+        if table is None:
+            return 0
+        try:
+            table.checkout_latest()
+            return int(table.version)
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("read the table version", exc) from exc
+
+    # -- writing ----------------------------------------------------------------------------
+    def add(self, items: Sequence[NewMemory]) -> list[str]:
+        """Seal and append memories. Data keys are durable before any row that uses them."""
+        if not items:
+            return []
+        mem_rows: dict[str, list[Any]] = {k: [] for k in _MEMORY_SCHEMA.names}
+        thumb_rows: dict[str, list[Any]] = {k: [] for k in _BLOB_SCHEMA.names}
+        frame_rows: dict[str, list[Any]] = {k: [] for k in _BLOB_SCHEMA.names}
+        for item in items:
+            rec = item.record
+            bucket = bucket_of(rec.timestamp)
+            key = self._vault.write_key(bucket)
+            tier = 0 if item.frame is not None else (1 if item.thumbnail is not None else 2)
+            mem_rows["id"].append(rec.id)
+            mem_rows["bucket"].append(bucket)
+            mem_rows["key_id"].append(key.key_id)
+            mem_rows["tier"].append(tier)
+            mem_rows["payload"].append(
+                seal_field(key, encode_payload(rec), FieldRef(MEMORIES, "payload", rec.id)))
+            mem_rows["vectors"].append(
+                seal_field(key, encode_vectors(item.vectors), FieldRef(MEMORIES, "vectors",
+                                                                       rec.id)))
+            for table, rows, blob in ((THUMBS, thumb_rows, item.thumbnail),
+                                      (FRAMES, frame_rows, item.frame)):
+                if blob is None:
+                    continue
+                rows["id"].append(rec.id)
+                rows["bucket"].append(bucket)
+                rows["key_id"].append(key.key_id)
+                rows["data"].append(seal_field(key, blob, FieldRef(table, "data", rec.id)))
+        # Images first, then the memory row: a crash in between leaves an orphan image
+        # (repaired at startup), never a memory that points at nothing.
+        for name, rows in ((FRAMES, frame_rows), (THUMBS, thumb_rows), (MEMORIES, mem_rows)):
+            if not rows["id"]:
+                continue
+            table = self._table(name)
+            assert table is not None
+            try:
+                table.add(pa.table(rows, schema=_SCHEMAS[name]))
+            except Exception as exc:  # noqa: BLE001
+                raise _store_error("write new memories", exc) from exc
+        return [item.record.id for item in items]
+
+    # -- reading ----------------------------------------------------------------------------
+    def count(self, name: str = MEMORIES) -> int:
+        table = self._table(name, create=False)
+        if table is None:
+            return 0
+        try:
+            table.checkout_latest()
+            return int(table.count_rows())
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("count memories", exc) from exc
+
+    def rows(self, *, exclude: set[str] | None = None) -> Iterator[StoredRow]:
+        table = self._table(MEMORIES, create=False)
+        if table is None:
+            return
+        try:
+            table.checkout_latest()
+            data = table.to_arrow()
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("read memories", exc) from exc
+        cols = {name: data.column(name).to_pylist() for name in _MEMORY_SCHEMA.names}
+        for i, row_id in enumerate(cols["id"]):
+            if exclude and row_id in exclude:
+                continue
+            yield StoredRow(id=row_id, bucket=int(cols["bucket"][i]), key_id=cols["key_id"][i],
+                            tier=int(cols["tier"][i]), payload=cols["payload"][i],
+                            vectors=cols["vectors"][i])
+
+    def tier_counts(self) -> dict[int, int]:
+        table = self._table(MEMORIES, create=False)
+        if table is None:
+            return {}
+        try:
+            table.checkout_latest()
+            tiers = table.to_arrow().column("tier").to_pylist()
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("read memories", exc) from exc
+        counts: dict[int, int] = {}
+        for tier in tiers:
+            counts[int(tier)] = counts.get(int(tier), 0) + 1
+        return counts
+
+    def decrypt(self, row: StoredRow) -> tuple[MemoryRecord, npt.NDArray[np.float32]]:
+        key = self._vault.read_key(row.key_id)
+        record = decode_payload(row.id, open_field(key, row.payload,
+                                                   FieldRef(MEMORIES, "payload", row.id)))
+        vectors = decode_vectors(open_field(key, row.vectors,
+                                            FieldRef(MEMORIES, "vectors", row.id)))
+        from dataclasses import replace
+
+        return replace(record, id=row.id), vectors
+
+    def load_all(self, *, exclude: set[str] | None = None
+                 ) -> tuple[list[MemoryRecord], list[npt.NDArray[np.float32]], int]:
+        """Decrypt every memory (except ``exclude``). Returns records, vectors, unreadable."""
+        keys: dict[str, DataKey] = {}
+        records: list[MemoryRecord] = []
+        vectors: list[npt.NDArray[np.float32]] = []
+        unreadable = 0
+        for row in self.rows(exclude=exclude):
+            try:
+                if row.key_id not in keys:
+                    keys[row.key_id] = self._vault.read_key(row.key_id)
+                rec, vec = self.decrypt(row)
+            except (KeyMissing, DecryptionFailed):
+                unreadable += 1
+                continue
+            records.append(rec)
+            vectors.append(vec)
+        if unreadable:
+            _log.warning("skipped %d memories that could not be decrypted", unreadable)
+        return records, vectors, unreadable
+
+    def blob(self, name: str, row_id: str) -> bytes | None:
+        """The decrypted thumbnail or frame of a memory, or None if not kept."""
+        table = self._table(name, create=False)
+        if table is None:
+            return None
+        try:
+            table.checkout_latest()
+            found = table.search().where(f"id = '{row_id}'").limit(1).to_arrow() \
+                if row_id.isalnum() else None
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("read an image", exc) from exc
+        if found is None or found.num_rows == 0:
+            return None
+        key = self._vault.read_key(found.column("key_id")[0].as_py())
+        return open_field(key, found.column("data")[0].as_py(), FieldRef(name, "data", row_id))
+
+    # -- deleting ---------------------------------------------------------------------------
+    def delete_ids(self, ids: Sequence[str]) -> int:
+        if not ids:
+            return 0
+        deleted = 0
+        for name in (MEMORIES, THUMBS, FRAMES):
+            table = self._table(name, create=False)
+            if table is None:
+                continue
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                try:
+                    before = table.count_rows()
+                    table.delete(f"id IN ({_quote_ids(chunk)})")
+                    if name == MEMORIES:
+                        deleted += before - table.count_rows()
+                except Exception as exc:  # noqa: BLE001
+                    raise _store_error("delete memories", exc) from exc
+        return deleted
+
+    def purge(self) -> None:
+        """Make deletions physical: materialise them and drop every old version."""
+        for name in (MEMORIES, THUMBS, FRAMES):
+            table = self._table(name, create=False)
+            if table is None:
+                continue
+            try:
+                table.compact_files(materialize_deletions=True,
+                                    materialize_deletions_threshold=0.0)
+                table.optimize(cleanup_older_than=timedelta(0))
+                table.cleanup_old_versions(timedelta(0))
+            except Exception as exc:  # noqa: BLE001
+                raise _store_error("remove deleted data from disk", exc) from exc
+
+    def drop_everything(self) -> None:
+        """Remove every table and its files (forget everything)."""
+        db = self._connect()
+        try:
+            for name in list(db.table_names()):
+                db.drop_table(name)
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("delete the memory tables", exc) from exc
+        self._tables.clear()
+        # Anything LanceDB left behind (transaction files, stray folders) goes too.
+        for child in self._root.iterdir() if self._root.exists() else ():
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=False)
+            else:
+                child.unlink()
+
+    def bytes_on_disk(self) -> int:
+        return _dir_size(self._root)
+
+    def close(self) -> None:
+        self._tables.clear()
+        self._db = None
+
+
+def _dir_size(path: Path) -> int:
+    if not path.exists():
+        return 0
+    total = 0
+    for p in path.rglob("*"):
+        try:
+            if p.is_file():
+                total += p.stat().st_size
+        except OSError:
+            continue
+    return total
+
+
+def dir_size(path: Path) -> int:
+    return _dir_size(path)
