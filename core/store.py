@@ -29,8 +29,14 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from core.errors import DecryptionFailed, KeyMissing, StoreError
-from core.records import MemoryRecord, bucket_of, decode_payload, decode_vectors, \
-    encode_payload, encode_vectors
+from core.records import (
+    MemoryRecord,
+    bucket_of,
+    decode_payload,
+    decode_vectors,
+    encode_payload,
+    encode_vectors,
+)
 from core.vault import DataKey, FieldRef, Vault, open_field, seal_field
 
 _log = logging.getLogger(__name__)
@@ -187,23 +193,24 @@ class EncryptedStore:
             mem_rows["vectors"].append(
                 seal_field(key, encode_vectors(item.vectors), FieldRef(MEMORIES, "vectors",
                                                                        rec.id)))
-            for table, rows, blob in ((THUMBS, thumb_rows, item.thumbnail),
-                                      (FRAMES, frame_rows, item.frame)):
+            for blob_table, rows, blob in ((THUMBS, thumb_rows, item.thumbnail),
+                                           (FRAMES, frame_rows, item.frame)):
                 if blob is None:
                     continue
                 rows["id"].append(rec.id)
                 rows["bucket"].append(bucket)
                 rows["key_id"].append(key.key_id)
-                rows["data"].append(seal_field(key, blob, FieldRef(table, "data", rec.id)))
+                rows["data"].append(seal_field(key, blob, FieldRef(blob_table, "data",
+                                                                   rec.id)))
         # Images first, then the memory row: a crash in between leaves an orphan image
         # (repaired at startup), never a memory that points at nothing.
         for name, rows in ((FRAMES, frame_rows), (THUMBS, thumb_rows), (MEMORIES, mem_rows)):
             if not rows["id"]:
                 continue
-            table = self._table(name)
-            assert table is not None
+            target = self._table(name)
+            assert target is not None
             try:
-                table.add(pa.table(rows, schema=_SCHEMAS[name]))
+                target.add(pa.table(rows, schema=_SCHEMAS[name]))
             except Exception as exc:  # noqa: BLE001
                 raise _store_error("write new memories", exc) from exc
         return [item.record.id for item in items]

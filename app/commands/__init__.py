@@ -1,0 +1,7 @@
+"""One module per command (group). Each exposes ``register(subparsers)``."""
+
+from __future__ import annotations
+
+from app.commands import capture, forget, importing, init, later, search, stats
+
+MODULES = (init, capture, importing, search, stats, forget, later)

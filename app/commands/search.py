@@ -1,0 +1,61 @@
+"""`afterimage search QUERY`: semantic + keyword search over decrypted memories."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from app.cliutil import (
+    EXIT_OK,
+    add_json_option,
+    add_passphrase_option,
+    iso,
+    print_json,
+    read_passphrase,
+)
+from app.context import AppContext
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("search", help="search your memories",
+                       description="Search your memories by meaning and by words.")
+    p.add_argument("query", nargs="+", metavar="QUERY")
+    p.add_argument("--since", metavar="T", help="ISO time, or 2h / 3d / today / yesterday")
+    p.add_argument("--until", metavar="T", help="ISO time, or 2h / 3d / today / yesterday")
+    p.add_argument("--app", metavar="NAME", help="only memories of this app")
+    p.add_argument("--limit", metavar="N", type=int, default=None, help="at most N results")
+    add_passphrase_option(p)
+    add_json_option(p)
+    p.set_defaults(func=run)
+
+
+def run(ctx: AppContext, args: argparse.Namespace) -> int:
+    from core.timeparse import parse_time
+
+    since = parse_time(args.since) if args.since else None
+    until = parse_time(args.until) if args.until else None
+    memory = ctx.open_memory()
+    try:
+        memory.unlock(read_passphrase(args))
+        hits = memory.search(" ".join(args.query), since=since, until=until, app=args.app,
+                             limit=args.limit)
+    finally:
+        memory.close()
+    if args.json:
+        print_json([{"id": h.id, "timestamp": iso(h.timestamp), "app": h.app,
+                     "title": h.title, "source": h.source, "score": h.score,
+                     "snippet": h.snippet} for h in hits])
+        return EXIT_OK
+    if not hits:
+        print("No memories match.")
+        return EXIT_OK
+    for n, h in enumerate(hits, 1):
+        when = h.timestamp.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        where = " — ".join(x for x in (h.app, h.title) if x) or (h.source or "(unknown)")
+        print(f"{n:>2}. {when}  {where}  [{h.score:.2f}]")
+        if h.source and h.source not in where:
+            print(f"    file: {h.source}")
+        if h.snippet:
+            print(f"    {h.snippet}")
+        print(f"    id: {h.id}")
+    return EXIT_OK

@@ -1,0 +1,53 @@
+"""`afterimage stats`: counts, disk use and skipped frames (no passphrase needed)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any
+
+from app.cliutil import EXIT_OK, add_json_option, human_bytes, iso, print_json
+from app.context import AppContext
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("stats", help="counts, disk use and skipped frames",
+                       description="Counts, disk use and skipped frames by reason. "
+                                   "Needs no passphrase and shows no content.")
+    add_json_option(p)
+    p.set_defaults(func=run)
+
+
+def run(ctx: AppContext, args: argparse.Namespace) -> int:
+    memory = ctx.open_memory()
+    try:
+        stats = memory.stats()
+    finally:
+        memory.close()
+    if args.json:
+        print_json({
+            "memories": stats.memories, "tiers": stats.tiers,
+            "bytes_on_disk": stats.bytes_on_disk, "bytes_store": stats.bytes_store,
+            "captured_total": stats.captured_total, "skipped": stats.skipped,
+            "last_capture": stats.last_capture, "data_keys": stats.data_keys,
+            "oldest_bucket": iso(stats.oldest_bucket),
+            "newest_bucket": iso(stats.newest_bucket), "data_dir": stats.data_dir,
+        })
+        return EXIT_OK
+    print(f"Memories:      {stats.memories}")
+    print("  by tier:     " + ", ".join(f"{k} {v}" for k, v in stats.tiers.items()))
+    print(f"On disk:       {human_bytes(stats.bytes_on_disk)} "
+          f"(store {human_bytes(stats.bytes_store)}) in {stats.data_dir}")
+    print(f"Captured:      {stats.captured_total} frame(s) stored in total")
+    if stats.skipped:
+        print("Skipped:       " + ", ".join(f"{k.replace('_', ' ')} {v}"
+                                            for k, v in stats.skipped.items()))
+    else:
+        print("Skipped:       none")
+    if stats.last_capture:
+        print(f"Last capture:  {iso(datetime.fromisoformat(stats.last_capture))}")
+    if stats.oldest_bucket:
+        print(f"Time span:     {iso(stats.oldest_bucket)} .. {iso(stats.newest_bucket)} "
+              "(hour buckets)")
+    print(f"Data keys:     {stats.data_keys}")
+    return EXIT_OK
