@@ -248,9 +248,14 @@ main() {
         # From the cache dir by name (not by file path, so `pip freeze` shows a plain
         # pin); --only-binary keeps pip from falling back to the sdist; the small pure-
         # Python deps (jinja2, diskcache, ...) come from the index, pinned by the lock.
+        # The lock's own llama pin is dropped here, so bumping the `llm` pin in
+        # pyproject.toml just builds the new version (then re-run scripts/lock.sh).
+        LLAMA_LOCK="$(mktemp)"
+        grep -viE '^llama[-_.]cpp[-_.]python[[:space:]]*==' "$LOCK" > "$LLAMA_LOCK" || true
         "$VPY" -m pip install --disable-pip-version-check -q "${PIP_QUIET[@]}" \
-            -c "$LOCK" --find-links "$WHEEL_DIR" --only-binary llama-cpp-python \
+            -c "$LLAMA_LOCK" --find-links "$WHEEL_DIR" --only-binary llama-cpp-python \
             "llama-cpp-python==$LLAMA_VERSION"
+        rm -f "$LLAMA_LOCK"
         llama_ok || die "llama-cpp-python installed but 'import llama_cpp' fails;
       delete $WHEEL_DIR and re-run to rebuild it."
     fi

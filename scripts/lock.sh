@@ -8,7 +8,8 @@
 # Includes llama-cpp-python and its deps: a constraint only pins a version, it never
 # makes pip install or build anything, so the `-c requirements.lock -e .[dev]` step is
 # unaffected; the llama wheel is then installed from the local build with the same pin.
-# Excludes the project itself (editable) and pip/setuptools/wheel (pip freeze default).
+# Excludes the project itself and pip/setuptools/wheel, and anything installed in the
+# venv that afterimage[dev,llm] does not actually require.
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
@@ -24,15 +25,41 @@ trap 'rm -f "$tmp"' EXIT
     echo "# Used as a constraint file: pip install -c requirements.lock -e \".[dev]\""
     echo "# Top-level pins live in pyproject.toml; change them there, reinstall, then re-run lock.sh."
     echo "# Not included on purpose: torch / open-clip-torch (optional image encoder, see docs/install.md)."
-    "$VENV/bin/python" -m pip freeze --disable-pip-version-check --exclude-editable \
-        | grep -viE '^(afterimage|pip|setuptools|wheel)(==| @)' \
-        | LC_ALL=C sort -f
+    # The closure of afterimage[dev,llm]'s requirements as installed in the venv (not a
+    # plain `pip freeze`, so stray packages someone pip-installed by hand stay out).
+    "$VENV/bin/python" - <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, distribution
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT, EXTRAS = "afterimage", {"dev", "llm"}
+EXCLUDE = {"afterimage", "pip", "setuptools", "wheel"}
+pins: dict[str, str] = {}
+todo = [(ROOT, frozenset(EXTRAS))]
+seen: set[tuple[str, frozenset[str]]] = set()
+while todo:
+    name, extras = todo.pop()
+    if (name, extras) in seen:
+        continue
+    seen.add((name, extras))
+    try:
+        dist = distribution(name)
+    except PackageNotFoundError:
+        sys.exit(f"lock.sh: {name} is required but not installed in the venv "
+                 "(run scripts/install.sh first)")
+    key = canonicalize_name(dist.metadata["Name"])
+    if key not in EXCLUDE:
+        pins[key] = f"{dist.metadata['Name']}=={dist.version}"
+    for line in dist.requires or []:
+        req = Requirement(line)
+        envs = [{"extra": e} for e in extras] or [{"extra": ""}]
+        if req.marker is None or any(req.marker.evaluate(env) for env in envs):
+            todo.append((canonicalize_name(req.name), frozenset(req.extras)))
+for key in sorted(pins):
+    print(pins[key])
+PY
 } > "$tmp"
-if grep -E ' @ |^-e ' "$tmp" >/dev/null; then
-    echo "ERROR: the venv has packages installed from URLs/paths; they cannot go into the lock:" >&2
-    grep -E ' @ |^-e ' "$tmp" >&2
-    exit 1
-fi
 mv "$tmp" requirements.lock
 trap - EXIT
 echo "wrote requirements.lock ($(grep -vc '^#' requirements.lock) packages)"
