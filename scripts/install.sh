@@ -86,7 +86,7 @@ ensure_apt_packages() {
         ((QUIET_APT)) || log "apt: $APT_STATUS"
         return 0
     fi
-    log "apt: installing ${#missing[@]} missing package(s): ${missing[*]}"
+    log "apt: ${#missing[@]} package(s) missing: ${missing[*]}"
     local -a SUDO=()
     if [[ "$(id -u)" -ne 0 ]]; then
         if command -v sudo >/dev/null 2>&1; then
