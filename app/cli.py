@@ -37,16 +37,24 @@ def run_gui_command(ctx: AppContext, args: argparse.Namespace) -> int:
     return run_gui(ctx)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from core.errors import (
-        AfterimageError,
-        Cancelled,
-        InvalidInput,
-        VaultLocked,
-        VaultNotFound,
-        WriterBusy,
-        WrongPassphrase,
+def _exit_code_for(exc: Exception) -> int:
+    from core.errors import InvalidInput, VaultLocked, VaultNotFound, WriterBusy, WrongPassphrase
+
+    table: tuple[tuple[type[Exception], int], ...] = (
+        (WrongPassphrase, EXIT_LOCKED),
+        (VaultLocked, EXIT_LOCKED),
+        (VaultNotFound, EXIT_NO_VAULT),
+        (WriterBusy, EXIT_BUSY),
+        (InvalidInput, EXIT_USAGE),
     )
+    for kind, code in table:
+        if isinstance(exc, kind):
+            return code
+    return EXIT_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from core.errors import AfterimageError, Cancelled
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -56,21 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(ctx, args))
     except Cancelled:
         return EXIT_ERROR
-    except (WrongPassphrase, VaultLocked) as exc:
-        print(f"afterimage: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
-    except VaultNotFound as exc:
-        print(f"afterimage: {exc}", file=sys.stderr)
-        return EXIT_NO_VAULT
-    except WriterBusy as exc:
-        print(f"afterimage: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    except InvalidInput as exc:
-        print(f"afterimage: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except AfterimageError as exc:
         print(f"afterimage: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _exit_code_for(exc)
     except KeyboardInterrupt:
         print("\nafterimage: interrupted", file=sys.stderr)
         return 130

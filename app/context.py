@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from app.logging_setup import setup_logging
@@ -27,3 +29,12 @@ class AppContext:
             raise VaultNotFound(f"no vault in {self.paths.vault_dir} yet: run "
                                 "`afterimage init` first")
         return Memory.open(self.config, self.paths)
+
+    @contextmanager
+    def memory(self) -> Iterator[Memory]:
+        """The vault's Memory, closed (and so locked) when the block ends."""
+        memory = self.open_memory()
+        try:
+            yield memory
+        finally:
+            memory.close()

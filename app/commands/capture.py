@@ -24,11 +24,8 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         print("afterimage capture: only --once is available here; the continuous capture "
               "service is `afterimage service`.", file=sys.stderr)
         return EXIT_USAGE
-    memory = ctx.open_memory()
-    try:
+    with ctx.memory() as memory:
         report = memory.capture_once()
-    finally:
-        memory.close()
     if args.json:
         print_json({"stored": report.stored, "skipped": report.skipped,
                     "monitors": report.monitors})

@@ -25,8 +25,7 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         print("afterimage forget: this version can forget everything (--all); forgetting by "
               "time, app, id or query comes with the vault update.", file=sys.stderr)
         return EXIT_USAGE
-    memory = ctx.open_memory()
-    try:
+    with ctx.memory() as memory:
         count = memory.stats().memories
         if not args.yes:
             if not sys.stdin.isatty():
@@ -39,8 +38,6 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
                 print("Nothing was forgotten.")
                 return EXIT_OK
         report = memory.forget_all()
-    finally:
-        memory.close()
     if args.json:
         print_json({"memories": report.memories, "data_keys": report.data_keys,
                     "bytes_freed": report.bytes_freed})

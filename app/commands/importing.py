@@ -33,14 +33,11 @@ def register(sub: Any) -> None:
 
 
 def run(ctx: AppContext, args: argparse.Namespace) -> int:
-    memory = ctx.open_memory()
-    try:
+    with ctx.memory() as memory:
         if has_passphrase_source(args):
             memory.unlock(read_passphrase(args))  # lets import skip files already imported
         progress = None if args.json or not sys.stderr.isatty() else TerminalProgress()
         report = memory.import_paths([Path(p) for p in args.paths], progress)
-    finally:
-        memory.close()
     if args.json:
         print_json({"imported": len(report.imported), "ids": report.imported,
                     "duplicates": report.skipped_duplicates,

@@ -34,13 +34,10 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
 
     since = parse_time(args.since) if args.since else None
     until = parse_time(args.until) if args.until else None
-    memory = ctx.open_memory()
-    try:
+    with ctx.memory() as memory:
         memory.unlock(read_passphrase(args))
         hits = memory.search(" ".join(args.query), since=since, until=until, app=args.app,
                              limit=args.limit)
-    finally:
-        memory.close()
     if args.json:
         print_json([{"id": h.id, "timestamp": iso(h.timestamp), "app": h.app,
                      "title": h.title, "source": h.source, "score": h.score,

@@ -19,11 +19,8 @@ def register(sub: Any) -> None:
 
 
 def run(ctx: AppContext, args: argparse.Namespace) -> int:
-    memory = ctx.open_memory()
-    try:
+    with ctx.memory() as memory:
         stats = memory.stats()
-    finally:
-        memory.close()
     if args.json:
         print_json({
             "memories": stats.memories, "tiers": stats.tiers,
