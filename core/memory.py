@@ -35,6 +35,15 @@ from core.jobs import JobState, SilentJob, check_cancelled
 from core.locks import WriterLock
 from core.records import TIER_NAMES, MemoryRecord
 from core.repair import RepairReport, repair_vault
+from core.retention import (
+    MaintenancePlan,
+    MaintenanceReport,
+    maintenance_due,
+    measure,
+    plan_maintenance,
+    run_maintenance,
+    storage_report,
+)
 from core.store import FRAMES, MEMORIES, THUMBS, EncryptedStore, NewMemory, dir_size
 from core.types import ActiveWindow, Embedder, Ocr, ScreenFrame, ScreenSource, WindowInfoSource
 from core.vault import KdfParams, Vault
@@ -76,6 +85,11 @@ class Stats:
     oldest_bucket: datetime | None
     newest_bucket: datetime | None
     data_dir: str
+    # storage budget (core/retention.py); estimates from table sizes
+    bytes_by_tier: dict[str, int] = field(default_factory=dict)
+    budget_bytes: int = 0
+    daily_growth_bytes: int | None = None
+    days_until_budget: float | None = None
 
 
 @dataclass(frozen=True)
@@ -379,8 +393,10 @@ class Memory:
             raise VaultLocked("the vault is locked")
         return self._store.blob(FRAMES, memory_id)
 
-    def stats(self) -> Stats:
+    def stats(self, *, now: datetime | None = None) -> Stats:
         counters = self._state.load_counters()
+        by_bucket, sizes = measure(self._store)
+        storage = storage_report(by_bucket, sizes, self.config.storage, now or datetime.now(UTC))
         tiers = self._store.tier_counts()
         keys = self._vault.key_ids()
         buckets = sorted(set(keys.values()))
@@ -396,7 +412,32 @@ class Memory:
             oldest_bucket=datetime.fromtimestamp(buckets[0] * 3600, UTC) if buckets else None,
             newest_bucket=datetime.fromtimestamp(buckets[-1] * 3600, UTC) if buckets else None,
             data_dir=str(self.paths.data_dir),
+            bytes_by_tier=storage.bytes_by_tier,
+            budget_bytes=storage.budget_bytes,
+            daily_growth_bytes=storage.daily_growth_bytes,
+            days_until_budget=storage.days_until_budget,
         )
+
+    # -- retention and the storage budget (core/retention.py) -------------------------------
+    def plan_maintenance(self, *, now: datetime | None = None) -> MaintenancePlan:
+        buckets, sizes = measure(self._store)
+        return plan_maintenance(buckets, sizes, self.config.storage, now or datetime.now(UTC))
+
+    def maintain(self, *, now: datetime | None = None) -> MaintenanceReport:
+        """Apply retention and the storage budget now (works while locked)."""
+        self.acquire_writer("maintenance")
+        plan = self.plan_maintenance(now=now)
+        return run_maintenance(self._store, self._vault, plan, state_dir=self._state_dir,
+                               measure_dir=self.paths.vault_dir,
+                               hooks=[self._drop_index_after_forget, *self.on_forget])
+
+    def maintain_if_due(self) -> MaintenanceReport | None:
+        """Run ``maintain`` only when the cheap check says it is needed (after writes)."""
+        buckets = self._vault.key_ids().values()
+        if not maintenance_due(self._store.bytes_on_disk(), min(buckets, default=None),
+                               self.config.storage):
+            return None
+        return self.maintain()
 
     # -- forgetting -------------------------------------------------------------------------
     def _all_records(self) -> list[MemoryRecord]:

@@ -62,9 +62,16 @@ def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetim
 
 def synthetic(ts: datetime, text: str, *, app: str = "editor", title: str = "",
               vectors: np.ndarray | None = None, tier: int = 0,
-              size: tuple[int, int] = (64, 40)) -> NewMemory:
-    """A memory with real (tiny) thumbnail and frame images; no OCR model involved."""
-    img = Image.new("RGB", size, (int(ts.timestamp()) % 255, 90, 160))
+              size: tuple[int, int] = (64, 40), noise: bool = False) -> NewMemory:
+    """A memory with real (tiny) thumbnail and frame images; no OCR model involved.
+
+    ``noise``: random pixels, so the images do not compress (to fill a budget quickly).
+    """
+    if noise:
+        pixels = np.random.default_rng().integers(0, 255, (size[1], size[0], 3), np.uint8)
+        img = Image.fromarray(pixels, "RGB")
+    else:
+        img = Image.new("RGB", size, (int(ts.timestamp()) % 255, 90, 160))
     rec = MemoryRecord(id=new_memory_id(), timestamp=ts, app=app, title=title,
                        ocr=OcrResult((OcrLine(text=text, confidence=0.99,
                                               box=(0, 0, size[0], 10)),)),
@@ -74,5 +81,6 @@ def synthetic(ts: datetime, text: str, *, app: str = "editor", title: str = "",
         vec = rng.standard_normal((1, DIM)).astype(np.float32)
         vectors = vec / np.linalg.norm(vec)
     return NewMemory(record=rec, vectors=vectors,
-                     thumbnail=encode_thumbnail(img, 32, 60) if tier <= 1 else None,
+                     thumbnail=encode_thumbnail(img, max(8, size[0] // 4), 60)
+                     if tier <= 1 else None,
                      frame=encode_frame(img, 60) if tier == 0 else None)

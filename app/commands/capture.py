@@ -27,6 +27,7 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
     memory = ctx.open_memory()
     try:
         report = memory.capture_once()
+        memory.maintain_if_due()  # retention + storage budget (docs/cli.md)
     finally:
         memory.close()
     if args.json:
