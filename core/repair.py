@@ -104,7 +104,9 @@ def repair_vault(store: EncryptedStore, vault: Vault, *, state_dir: Path,
             store.set_tier(f"id IN ({quote_ids(sorted(ids)[start:start + _CHUNK])})", tier)
         fixed += len(ids)
 
-    # 5. keys no row uses
+    # 5. keys no row uses (after the deletions above)
+    if orphan_images or stray_frames or stray_thumbs:
+        rows = {name: store.row_meta(name) for name in TABLES}
     used = {r.key_id for t in rows.values() for r in t}
     current = bucket_of(now or datetime.now(UTC))
     own = vault.own_write_key_ids()
