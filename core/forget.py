@@ -47,6 +47,7 @@ from core.store import (
     quote_key_ids,
 )
 from core.vault import FieldRef, Vault, open_field, seal_field
+from core.vault.envelope import is_key_id
 from core.vault._fs import atomic_write_private
 
 _log = logging.getLogger(__name__)
@@ -127,15 +128,19 @@ def plan_by_buckets(store: EncryptedStore, buckets: Iterable[int]) -> ForgetPlan
 class PendingForget:
     ids: frozenset[str]
     buckets: frozenset[int]
+    # the data keys the forgotten rows used, recorded before any row is deleted, so that
+    # a resumed forget still re-keys/destroys them once the rows themselves are gone
+    keys: frozenset[str] = frozenset()
 
 
 def journal_path(state_dir: Path) -> Path:
     return state_dir / JOURNAL_NAME
 
 
-def write_journal(state_dir: Path, plan: ForgetPlan) -> None:
+def write_journal(state_dir: Path, plan: ForgetPlan | PendingForget) -> None:
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    doc = {"ids": sorted(plan.ids), "buckets": sorted(plan.buckets)}
+    keys = sorted(plan.keys) if isinstance(plan, PendingForget) else []
+    doc = {"ids": sorted(plan.ids), "buckets": sorted(plan.buckets), "keys": keys}
     atomic_write_private(journal_path(state_dir), json.dumps(doc).encode("ascii"))
 
 
@@ -145,11 +150,12 @@ def read_journal(state_dir: Path) -> PendingForget | None:
         doc = json.loads(path.read_text(encoding="ascii"))
         ids = frozenset(str(i) for i in doc["ids"] if str(i).isalnum())
         buckets = frozenset(int(b) for b in doc["buckets"])
+        keys = frozenset(str(k) for k in doc.get("keys", []) if is_key_id(k))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise StoreError(f"the interrupted-forget journal {path.name} is unreadable") from exc
-    return PendingForget(ids=ids, buckets=buckets)
+    return PendingForget(ids=ids, buckets=buckets, keys=keys)
 
 
 def clear_journal(state_dir: Path) -> None:
@@ -205,8 +211,11 @@ def execute_forget(store: EncryptedStore, vault: Vault, plan: ForgetPlan, *,
     if plan.empty:
         return ForgetReport(memories=0, data_keys=0, bytes_freed=0)
     before = dir_size(measure_dir)
-    write_journal(state_dir, plan)
-    report = finish_forget(store, vault, PendingForget(ids=plan.ids, buckets=plan.buckets))
+    keys = {r.key_id for name in TABLES for r in store.row_meta(name)
+            if r.id in plan.ids or r.bucket in plan.buckets}
+    pending = PendingForget(ids=plan.ids, buckets=plan.buckets, keys=frozenset(keys))
+    write_journal(state_dir, pending)
+    report = finish_forget(store, vault, pending)
     clear_journal(state_dir)
     _run_hooks(hooks, plan.ids)
     after = dir_size(measure_dir)
@@ -233,7 +242,8 @@ def finish_forget(store: EncryptedStore, vault: Vault, pending: PendingForget, *
     live_keys = vault.key_ids()
     touched: dict[str, int] = {r.key_id: r.bucket for table in rows.values() for r in table
                                if r.id in doomed}
-    touched.update({k: b for k, b in live_keys.items() if b in pending.buckets})
+    touched.update({k: b for k, b in live_keys.items()
+                    if b in pending.buckets or k in pending.keys})
     survivors: dict[str, set[str]] = {}
     for table in rows.values():
         for r in table:

@@ -238,11 +238,12 @@ class Memory:
             if not self._writer.held else self._writer
         self._writer.acquire()
         if not self._repaired:
-            self._repaired = True
             self.repair()
 
     def repair(self) -> RepairReport:
-        """Startup repair (core/repair.py); runs once when this process becomes the writer."""
+        """Startup repair (core/repair.py). Runs by itself when this process first becomes
+        the writer; call it again after unlocking to finish an interrupted re-key."""
+        self._repaired = True
         self.acquire_writer("repair")
         return repair_vault(self._store, self._vault, state_dir=self._state_dir)
 
