@@ -47,8 +47,8 @@ from core.store import (
     quote_key_ids,
 )
 from core.vault import FieldRef, Vault, open_field, seal_field
-from core.vault.envelope import is_key_id
 from core.vault._fs import atomic_write_private
+from core.vault.envelope import is_key_id
 
 _log = logging.getLogger(__name__)
 

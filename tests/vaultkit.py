@@ -39,8 +39,14 @@ def _unused(*_: object) -> object:
     raise AssertionError("not used by this test")
 
 
+def _minilm() -> Embedder:
+    from core.embed import MiniLmEmbedder
+
+    return MiniLmEmbedder()  # the model itself loads on the first embed() only
+
+
 def factories(embedder: Callable[[], Embedder] | None = None) -> Factories:
-    return Factories(ocr=_unused, embedder=embedder or _unused,  # type: ignore[arg-type]
+    return Factories(ocr=_unused, embedder=embedder or _minilm,  # type: ignore[arg-type]
                      screen=_unused, windows=_unused)  # type: ignore[arg-type]
 
 

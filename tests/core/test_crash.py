@@ -9,11 +9,11 @@ real vault and store on disk.
 from __future__ import annotations
 
 import multiprocessing
-from collections import Counter
 import os
 import random
 import signal
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
