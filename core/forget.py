@@ -153,7 +153,7 @@ def read_journal(state_dir: Path) -> PendingForget | None:
         keys = frozenset(str(k) for k in doc.get("keys", []) if is_key_id(k))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise StoreError(f"the interrupted-forget journal {path.name} is unreadable") from exc
     return PendingForget(ids=ids, buckets=buckets, keys=keys)
 
