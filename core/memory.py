@@ -33,7 +33,7 @@ from core.importer import ImportReport, collect_images, moment_from_file
 from core.index import IndexFilter, MemoryIndex, make_snippet
 from core.jobs import JobState, SilentJob, check_cancelled
 from core.locks import WriterLock
-from core.records import TIER_NAMES, MemoryRecord
+from core.records import TIER_NAMES, MemoryRecord, bucket_of
 from core.repair import RepairReport, repair_vault
 from core.retention import (
     MaintenancePlan,
@@ -473,6 +473,13 @@ class Memory:
             hits = self.search(request.query, since=request.since, until=request.until,
                                app=request.app, limit=request.limit)
             records = [rec for h in hits if (rec := self.get(h.id)) is not None]
+        elif self._index is None and (request.since is not None or request.until is not None):
+            # Only the hours the range touches need decrypting (the bucket is plaintext).
+            lo = bucket_of(request.since) if request.since is not None else None
+            hi = bucket_of(request.until) if request.until is not None else None
+            where = " AND ".join([f"bucket >= {lo}"] * (lo is not None)
+                                 + [f"bucket <= {hi}"] * (hi is not None))
+            records = self._store.load_records_where(where)
         else:
             records = self._all_records()
         return plan_by_records(select_records(records, request))

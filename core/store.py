@@ -319,6 +319,23 @@ class EncryptedStore:
             _log.warning("skipped %d memories that could not be decrypted", unreadable)
         return records, vectors, unreadable
 
+    def load_records_where(self, where: str) -> list[MemoryRecord]:
+        """Decrypt only the memories matching ``where`` (e.g. a bucket range)."""
+        data = self.select(MEMORIES, where)
+        cols = {name: data.column(name).to_pylist() for name in _MEMORY_SCHEMA.names}
+        records = []
+        for i, row_id in enumerate(cols["id"]):
+            row = StoredRow(id=row_id, bucket=int(cols["bucket"][i]), key_id=cols["key_id"][i],
+                            tier=int(cols["tier"][i]), payload=cols["payload"][i],
+                            vectors=cols["vectors"][i])
+            try:
+                key = self._vault.read_key(row.key_id)
+                records.append(decode_payload(row.id, open_field(
+                    key, row.payload, FieldRef(MEMORIES, "payload", row.id))))
+            except (KeyMissing, DecryptionFailed):
+                continue
+        return records
+
     def blob(self, name: str, row_id: str) -> bytes | None:
         """The decrypted thumbnail or frame of a memory, or None if not kept."""
         table = self._table(name, create=False)
