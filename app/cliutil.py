@@ -53,8 +53,9 @@ def has_passphrase_source(args: argparse.Namespace) -> bool:
 
 
 def read_passphrase(args: argparse.Namespace, *, confirm: bool = False,
-                    prompt: str = "Passphrase: ") -> str:
-    """From --passphrase-file, else AFTERIMAGE_PASSPHRASE, else the terminal."""
+                    prompt: str = "Passphrase: ", env_var: str = "AFTERIMAGE_PASSPHRASE"
+                    ) -> str:
+    """From --passphrase-file, else the ``env_var`` variable, else the terminal."""
     from core.errors import InvalidInput
 
     path = getattr(args, "passphrase_file", None)
@@ -67,12 +68,12 @@ def read_passphrase(args: argparse.Namespace, *, confirm: bool = False,
         if not value:
             raise InvalidInput(f"the passphrase file {path} is empty")
         return value
-    env = os.environ.get("AFTERIMAGE_PASSPHRASE")
+    env = os.environ.get(env_var)
     if env:
         return env
     if not sys.stdin.isatty():
         raise InvalidInput("a passphrase is needed: type it at a terminal, set "
-                           "AFTERIMAGE_PASSPHRASE, or pass --passphrase-file FILE")
+                           f"{env_var}, or pass a passphrase file")
     value = getpass.getpass(prompt)
     if confirm:
         again = getpass.getpass("Repeat the passphrase: ")

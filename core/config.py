@@ -70,6 +70,12 @@ class SecurityConfig:
 class StorageConfig:
     budget_mb: int = 10_240
     max_age_days: int = 0  # 0 = keep until the budget needs the space
+    # Tiered degradation (core/retention.py): when the store passes degrade_at_fraction of
+    # the budget, the oldest memories lose their full screenshot, then their thumbnail;
+    # the newest keep_full_days / keep_thumbnail_days are never degraded.
+    keep_full_days: int = 1
+    keep_thumbnail_days: int = 7
+    degrade_at_fraction: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,11 @@ def _validate(cfg: Config) -> None:
         (1 <= cfg.security.kdf_lanes <= 64, "security.kdf_lanes out of range"),
         (cfg.storage.budget_mb >= 16, "storage.budget_mb must be >= 16"),
         (cfg.storage.max_age_days >= 0, "storage.max_age_days must be >= 0"),
+        (cfg.storage.keep_full_days >= 0, "storage.keep_full_days must be >= 0"),
+        (cfg.storage.keep_thumbnail_days >= cfg.storage.keep_full_days,
+         "storage.keep_thumbnail_days must be >= storage.keep_full_days"),
+        (0.1 <= cfg.storage.degrade_at_fraction <= 1.0,
+         "storage.degrade_at_fraction must be within 0.1..1"),
         (1 <= cfg.search.default_limit <= 1000, "search.default_limit out of range"),
         (16 <= cfg.search.snippet_chars <= 2000, "search.snippet_chars out of range"),
     ]

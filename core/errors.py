@@ -25,6 +25,8 @@ titles, OCR text, file contents): ids, counts and paths of our own files only.
     ├── ModelError                  a model file is missing, corrupt or fails to load
     ├── ImportFailed                an input file cannot be imported (bad image, unreadable)
     ├── InvalidInput                a bad argument from the user (time range, limit, ...)
+    ├── IpcError                    talking to a running Afterimage process failed
+    │   └── IpcUnavailable          no such process is running
     └── Cancelled                   the user cancelled a long job (shown silently)
 """
 
@@ -101,6 +103,14 @@ class ImportFailed(AfterimageError):
 
 class InvalidInput(AfterimageError):
     """A user-supplied argument is invalid."""
+
+
+class IpcError(AfterimageError):
+    """A command to a running Afterimage process (over its local socket) failed."""
+
+
+class IpcUnavailable(IpcError):
+    """No running Afterimage process serves that endpoint."""
 
 
 class Cancelled(AfterimageError):

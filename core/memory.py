@@ -17,12 +17,34 @@ from core.capture_state import CaptureCounters, CaptureState
 from core.config import Config, Paths
 from core.encode import Moment, MomentEncoder, StageTimes
 from core.errors import AfterimageError, ImportFailed, InvalidInput, VaultLocked
+from core.forget import (
+    FORGET_EVERYTHING,
+    ForgetHook,
+    ForgetPlan,
+    ForgetReport,
+    ForgetRequest,
+    buckets_overlapping,
+    execute_forget,
+    plan_by_buckets,
+    plan_by_records,
+    select_records,
+)
 from core.importer import ImportReport, collect_images, moment_from_file
 from core.index import IndexFilter, MemoryIndex, make_snippet
 from core.jobs import JobState, SilentJob, check_cancelled
 from core.locks import WriterLock
-from core.records import TIER_NAMES, MemoryRecord
-from core.store import FRAMES, THUMBS, EncryptedStore, NewMemory, dir_size
+from core.records import TIER_NAMES, MemoryRecord, bucket_of
+from core.repair import RepairReport, repair_vault
+from core.retention import (
+    MaintenancePlan,
+    MaintenanceReport,
+    maintenance_due,
+    measure,
+    plan_maintenance,
+    run_maintenance,
+    storage_report,
+)
+from core.store import FRAMES, MEMORIES, THUMBS, EncryptedStore, NewMemory, dir_size
 from core.types import ActiveWindow, Embedder, Ocr, ScreenFrame, ScreenSource, WindowInfoSource
 from core.vault import KdfParams, Vault
 
@@ -63,13 +85,11 @@ class Stats:
     oldest_bucket: datetime | None
     newest_bucket: datetime | None
     data_dir: str
-
-
-@dataclass(frozen=True)
-class ForgetReport:
-    memories: int
-    data_keys: int
-    bytes_freed: int
+    # storage budget (core/retention.py); estimates from table sizes
+    bytes_by_tier: dict[str, int] = field(default_factory=dict)
+    budget_bytes: int = 0
+    daily_growth_bytes: int | None = None
+    days_until_budget: float | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +163,10 @@ class Memory:
         self._screen: ScreenSource | None = None
         self._windows: WindowInfoSource | None = None
         self._writer = WriterLock(paths.vault_dir / "writer.lock", "writer")
+        self._repaired = False
+        # Called with the ids of forgotten memories after every forget (derived data:
+        # captions, cached answers, chat turns citing them). Ids only, never content.
+        self.on_forget: list[ForgetHook] = []
 
     # -- lifecycle --------------------------------------------------------------------------
     @classmethod
@@ -213,8 +237,22 @@ class Memory:
         self._writer = WriterLock(self.paths.vault_dir / "writer.lock", purpose) \
             if not self._writer.held else self._writer
         self._writer.acquire()
+        if not self._repaired:
+            self.repair()
 
-    def _write(self, items: list[NewMemory]) -> list[str]:
+    def repair(self) -> RepairReport:
+        """Startup repair (core/repair.py). Runs by itself when this process first becomes
+        the writer; call it again after unlocking to finish an interrupted re-key."""
+        self._repaired = True
+        self.acquire_writer("repair")
+        return repair_vault(self._store, self._vault, state_dir=self._state_dir)
+
+    @property
+    def _state_dir(self) -> Path:
+        return self.paths.vault_dir / "state"
+
+    def store_encoded(self, items: list[NewMemory]) -> list[str]:
+        """Store memories that are already encoded (a capture worker, benchmarks, tests)."""
         self.acquire_writer()
         return self._store.add(items)
 
@@ -315,9 +353,12 @@ class Memory:
         if version != self._index_version:
             records, vectors, _ = self._store.load_all(exclude=self._index.ids())
             self._index.add(records, vectors)
-            live = {row.id for row in self._store.rows()}
-            gone = [rid for rid in self._index.ids() if rid not in live]
-            self._index.remove(gone)
+            live = {row.id for row in self._store.row_meta(MEMORIES)}
+            if any(rid not in live for rid in self._index.ids()):
+                # Forgotten elsewhere: rebuild so no decrypted copy of it stays referenced.
+                self._index.clear()
+                records, vectors, _ = self._store.load_all()
+                self._index.add(records, vectors)
             self._index_version = version
         return self._index
 
@@ -353,8 +394,10 @@ class Memory:
             raise VaultLocked("the vault is locked")
         return self._store.blob(FRAMES, memory_id)
 
-    def stats(self) -> Stats:
+    def stats(self, *, now: datetime | None = None) -> Stats:
         counters = self._state.load_counters()
+        by_bucket, sizes = measure(self._store)
+        storage = storage_report(by_bucket, sizes, self.config.storage, now or datetime.now(UTC))
         tiers = self._store.tier_counts()
         keys = self._vault.key_ids()
         buckets = sorted(set(keys.values()))
@@ -370,9 +413,91 @@ class Memory:
             oldest_bucket=datetime.fromtimestamp(buckets[0] * 3600, UTC) if buckets else None,
             newest_bucket=datetime.fromtimestamp(buckets[-1] * 3600, UTC) if buckets else None,
             data_dir=str(self.paths.data_dir),
+            bytes_by_tier=storage.bytes_by_tier,
+            budget_bytes=storage.budget_bytes,
+            daily_growth_bytes=storage.daily_growth_bytes,
+            days_until_budget=storage.days_until_budget,
         )
 
+    # -- retention and the storage budget (core/retention.py) -------------------------------
+    def plan_maintenance(self, *, now: datetime | None = None) -> MaintenancePlan:
+        buckets, sizes = measure(self._store)
+        return plan_maintenance(buckets, sizes, self.config.storage, now or datetime.now(UTC))
+
+    def maintain(self, *, now: datetime | None = None) -> MaintenanceReport:
+        """Apply retention and the storage budget now (works while locked)."""
+        self.acquire_writer("maintenance")
+        plan = self.plan_maintenance(now=now)
+        return run_maintenance(self._store, self._vault, plan, state_dir=self._state_dir,
+                               measure_dir=self.paths.vault_dir,
+                               hooks=[self._drop_index_after_forget, *self.on_forget])
+
+    def maintain_if_due(self) -> MaintenanceReport | None:
+        """Run ``maintain`` only when the cheap check says it is needed (after writes)."""
+        buckets = self._vault.key_ids().values()
+        if not maintenance_due(self._store.bytes_on_disk(), min(buckets, default=None),
+                               self.config.storage):
+            return None
+        return self.maintain()
+
     # -- forgetting -------------------------------------------------------------------------
+    def _all_records(self) -> list[MemoryRecord]:
+        if self._index is not None:
+            return self._ensure_index().records()
+        if not self._vault.is_unlocked:
+            raise VaultLocked("the vault is locked: unlock it to choose what to forget")
+        return self._store.load_all()[0]
+
+    def plan_forget(self, request: ForgetRequest, *, whole_hours: bool = False) -> ForgetPlan:
+        """What ``forget`` would remove (core/forget.py). Show it to the user first.
+
+        ``whole_hours``: select every memory of the hours the time range touches, without
+        the passphrase (nothing needs re-keying). Otherwise the vault must be unlocked.
+        """
+        if request.since is not None and request.until is not None \
+                and request.since >= request.until:
+            raise InvalidInput("--since must be earlier than --until")
+        if request.is_empty:
+            raise InvalidInput("say what to forget: a time range, an app, ids, a query, "
+                               "or everything")
+        if whole_hours:
+            if request.needs_passphrase:
+                raise InvalidInput("only a time range can be forgotten by whole hours")
+            present = set(self._vault.key_ids().values()) | {
+                m.bucket for m in self._store.row_meta(MEMORIES)}
+            return plan_by_buckets(self._store, buckets_overlapping(
+                request.since, request.until, present))
+        if not self._vault.is_unlocked:
+            raise VaultLocked("the vault is locked: unlock it to choose what to forget")
+        if request.query is not None:
+            hits = self.search(request.query, since=request.since, until=request.until,
+                               app=request.app, limit=request.limit)
+            records = [rec for h in hits if (rec := self.get(h.id)) is not None]
+        elif self._index is None and (request.since is not None or request.until is not None):
+            # Only the hours the range touches need decrypting (the bucket is plaintext).
+            lo = bucket_of(request.since) if request.since is not None else None
+            hi = bucket_of(request.until) if request.until is not None else None
+            where = " AND ".join([f"bucket >= {lo}"] * (lo is not None)
+                                 + [f"bucket <= {hi}"] * (hi is not None))
+            records = self._store.load_records_where(where)
+        else:
+            records = self._all_records()
+        return plan_by_records(select_records(records, request))
+
+    def forget(self, plan: ForgetPlan) -> ForgetReport:
+        """Forget what ``plan`` selected, for ever (SECURITY.md R7; core/forget.py)."""
+        self.acquire_writer("forget")
+        return execute_forget(self._store, self._vault, plan, state_dir=self._state_dir,
+                              measure_dir=self.paths.vault_dir,
+                              hooks=[self._drop_index_after_forget, *self.on_forget])
+
+    def _drop_index_after_forget(self, ids: frozenset[str]) -> None:
+        del ids
+        if self._index is not None:
+            self._index.clear()  # rebuilt on the next search, without the forgotten ones
+        self._index = None
+        self._index_version = -1
+
     def forget_all(self) -> ForgetReport:
         """Forget everything: rows, images, every data key, all versions, caches."""
         self.acquire_writer("forget")
@@ -385,6 +510,8 @@ class Memory:
             self._index.clear()
         self._index_version = -1
         after = dir_size(self.paths.vault_dir)
+        for hook in self.on_forget:
+            hook(FORGET_EVERYTHING)
         _log.info("forget all: %d memories, %d keys", count, destroyed)
         return ForgetReport(memories=count, data_keys=destroyed,
                             bytes_freed=max(0, before - after))

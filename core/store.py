@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import logging
 import shutil
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -60,6 +61,9 @@ _BLOB_SCHEMA = pa.schema([
     ("data", pa.binary()),
 ])
 _SCHEMAS = {MEMORIES: _MEMORY_SCHEMA, THUMBS: _BLOB_SCHEMA, FRAMES: _BLOB_SCHEMA}
+TABLES = (MEMORIES, THUMBS, FRAMES)
+# The sealed (encrypted) columns of each table, for re-keying.
+SEALED_COLUMNS = {MEMORIES: ("payload", "vectors"), THUMBS: ("data",), FRAMES: ("data",)}
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,17 @@ class StoredRow:
     vectors: bytes
 
 
+@dataclass(frozen=True)
+class RowMeta:
+    """The plaintext columns of one row of any table (no decryption needed)."""
+
+    table: str
+    id: str
+    bucket: int
+    key_id: str
+    tier: int  # -1 for thumbs/frames rows
+
+
 def _is_disk_full(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
@@ -100,6 +115,22 @@ def _store_error(action: str, exc: BaseException) -> StoreError:
         return StoreError(f"the disk is full: could not {action}. Free some space; nothing "
                           "already stored was lost")
     return StoreError(f"the memory store failed to {action} ({type(exc).__name__})")
+
+
+def quote_key_ids(ids: Iterable[str]) -> str:
+    """A SQL list of key ids (32 lowercase hex characters each)."""
+    from core.vault.envelope import is_key_id
+
+    cleaned = []
+    for key_id in ids:
+        if not is_key_id(key_id):
+            raise StoreError("invalid data key id")
+        cleaned.append(f"'{key_id}'")
+    return ", ".join(cleaned)
+
+
+def quote_ids(ids: Iterable[str]) -> str:
+    return _quote_ids(ids)
 
 
 def _quote_ids(ids: Iterable[str]) -> str:
@@ -142,7 +173,7 @@ class EncryptedStore:
             return table
         db = self._connect()
         try:
-            if name in db.table_names():
+            if name in _table_names(db):
                 table = db.open_table(name)
             elif create:
                 table = db.create_table(name, schema=_SCHEMAS[name], exist_ok=True)
@@ -288,6 +319,23 @@ class EncryptedStore:
             _log.warning("skipped %d memories that could not be decrypted", unreadable)
         return records, vectors, unreadable
 
+    def load_records_where(self, where: str) -> list[MemoryRecord]:
+        """Decrypt only the memories matching ``where`` (e.g. a bucket range)."""
+        data = self.select(MEMORIES, where)
+        cols = {name: data.column(name).to_pylist() for name in _MEMORY_SCHEMA.names}
+        records = []
+        for i, row_id in enumerate(cols["id"]):
+            row = StoredRow(id=row_id, bucket=int(cols["bucket"][i]), key_id=cols["key_id"][i],
+                            tier=int(cols["tier"][i]), payload=cols["payload"][i],
+                            vectors=cols["vectors"][i])
+            try:
+                key = self._vault.read_key(row.key_id)
+                records.append(decode_payload(row.id, open_field(
+                    key, row.payload, FieldRef(MEMORIES, "payload", row.id))))
+            except (KeyMissing, DecryptionFailed):
+                continue
+        return records
+
     def blob(self, name: str, row_id: str) -> bytes | None:
         """The decrypted thumbnail or frame of a memory, or None if not kept."""
         table = self._table(name, create=False)
@@ -331,10 +379,16 @@ class EncryptedStore:
             if table is None:
                 continue
             try:
-                table.compact_files(materialize_deletions=True,
-                                    materialize_deletions_threshold=0.0)
-                table.optimize(cleanup_older_than=timedelta(0))
-                table.cleanup_old_versions(timedelta(0))
+                with warnings.catch_warnings():
+                    # compact_files/cleanup_old_versions are deprecated in lancedb 0.40 but
+                    # are the measured way to materialise deletions (SECURITY.md); the
+                    # cleanup_older_than=0 warning is the point: old versions must go.
+                    # Readers re-check out the latest version before every read.
+                    warnings.simplefilter("ignore")
+                    table.compact_files(materialize_deletions=True,
+                                        materialize_deletions_threshold=0.0)
+                    table.optimize(cleanup_older_than=timedelta(0))
+                    table.cleanup_old_versions(timedelta(0))
             except Exception as exc:  # noqa: BLE001
                 raise _store_error("remove deleted data from disk", exc) from exc
 
@@ -342,7 +396,7 @@ class EncryptedStore:
         """Remove every table and its files (forget everything)."""
         db = self._connect()
         try:
-            for name in list(db.table_names()):
+            for name in _table_names(db):
                 db.drop_table(name)
         except Exception as exc:  # noqa: BLE001
             raise _store_error("delete the memory tables", exc) from exc
@@ -357,9 +411,86 @@ class EncryptedStore:
     def bytes_on_disk(self) -> int:
         return _dir_size(self._root)
 
+    # -- primitives for forget, repair and retention (core/forget.py, repair.py, ...) -------
+    def row_meta(self, name: str) -> list[RowMeta]:
+        """id, bucket, key_id (and tier) of every row of ``name``; reads no sealed column."""
+        table = self._table(name, create=False)
+        if table is None:
+            return []
+        columns = ["id", "bucket", "key_id"] + (["tier"] if name == MEMORIES else [])
+        try:
+            table.checkout_latest()
+            data = table.to_lance().to_table(columns=columns)
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error(f"read {name}", exc) from exc
+        ids = data.column("id").to_pylist()
+        buckets = data.column("bucket").to_pylist()
+        keys = data.column("key_id").to_pylist()
+        tiers = data.column("tier").to_pylist() if name == MEMORIES else [-1] * len(ids)
+        return [RowMeta(name, str(i), int(b), str(k), int(t))
+                for i, b, k, t in zip(ids, buckets, keys, tiers, strict=True)]
+
+    def select(self, name: str, where: str) -> pa.Table:
+        """Every column of the rows of ``name`` matching ``where`` (still sealed)."""
+        table = self._table(name, create=False)
+        if table is None:
+            return _SCHEMAS[name].empty_table()
+        try:
+            table.checkout_latest()
+            return table.to_lance().to_table(filter=where)
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error(f"read {name}", exc) from exc
+
+    def upsert(self, name: str, rows: pa.Table) -> None:
+        """Replace rows by id in one atomic commit of ``name`` (used to re-key)."""
+        if rows.num_rows == 0:
+            return
+        table = self._table(name)
+        assert table is not None
+        try:
+            (table.merge_insert("id").when_matched_update_all()
+             .when_not_matched_insert_all().execute(rows.cast(_SCHEMAS[name])))
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("re-encrypt memories", exc) from exc
+
+    def delete_where(self, name: str, where: str) -> None:
+        table = self._table(name, create=False)
+        if table is None:
+            return
+        try:
+            table.delete(where)
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("delete memories", exc) from exc
+
+    def set_tier(self, where: str, tier: int) -> None:
+        """Set the storage tier of the memories matching ``where`` (plaintext column)."""
+        table = self._table(MEMORIES, create=False)
+        if table is None:
+            return
+        try:
+            table.update(where=where, values={"tier": tier})
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("record a storage tier", exc) from exc
+
+    def table_bytes(self, name: str) -> int:
+        """Bytes on disk of one table (all files of its folder)."""
+        return _dir_size(self._root / f"{name}.lance")
+
     def close(self) -> None:
         self._tables.clear()
         self._db = None
+
+
+def _table_names(db: Any) -> list[str]:
+    """Table names (``list_tables`` pages; ``table_names`` is deprecated in lancedb 0.40)."""
+    names: list[str] = []
+    token = None
+    while True:
+        page = db.list_tables(page_token=token) if token else db.list_tables()
+        names.extend(page.tables)
+        token = getattr(page, "page_token", None)
+        if not token:
+            return names
 
 
 def _dir_size(path: Path) -> int:

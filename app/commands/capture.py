@@ -26,6 +26,7 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with ctx.memory() as memory:
         report = memory.capture_once()
+        memory.maintain_if_due()  # retention + storage budget (docs/cli.md)
     if args.json:
         print_json({"stored": report.stored, "skipped": report.skipped,
                     "monitors": report.monitors})

@@ -38,6 +38,7 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
             memory.unlock(read_passphrase(args))  # lets import skip files already imported
         progress = None if args.json or not sys.stderr.isatty() else TerminalProgress()
         report = memory.import_paths([Path(p) for p in args.paths], progress)
+        memory.maintain_if_due()  # retention + storage budget (docs/cli.md)
     if args.json:
         print_json({"imported": len(report.imported), "ids": report.imported,
                     "duplicates": report.skipped_duplicates,

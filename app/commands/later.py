@@ -14,7 +14,6 @@ LATER = {
     "ask": "chat recall with a local model",
     "models": "the model manager",
     "doctor": "the self-check",
-    "lock": "locking a running app",
 }
 
 

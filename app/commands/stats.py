@@ -29,12 +29,24 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
             "last_capture": stats.last_capture, "data_keys": stats.data_keys,
             "oldest_bucket": iso(stats.oldest_bucket),
             "newest_bucket": iso(stats.newest_bucket), "data_dir": stats.data_dir,
+            "bytes_by_tier": stats.bytes_by_tier, "budget_bytes": stats.budget_bytes,
+            "daily_growth_bytes": stats.daily_growth_bytes,
+            "days_until_budget": stats.days_until_budget,
         })
         return EXIT_OK
     print(f"Memories:      {stats.memories}")
     print("  by tier:     " + ", ".join(f"{k} {v}" for k, v in stats.tiers.items()))
     print(f"On disk:       {human_bytes(stats.bytes_on_disk)} "
           f"(store {human_bytes(stats.bytes_store)}) in {stats.data_dir}")
+    print("  by tier:     " + ", ".join(f"{k} {human_bytes(v)}"
+                                            for k, v in stats.bytes_by_tier.items()))
+    used = stats.bytes_store / stats.budget_bytes if stats.budget_bytes else 0.0
+    line = f"Budget:        {human_bytes(stats.budget_bytes)} ({used:.0%} used)"
+    if stats.daily_growth_bytes:
+        line += f"; growing {human_bytes(stats.daily_growth_bytes)}/day"
+    if stats.days_until_budget is not None:
+        line += f", reached in about {stats.days_until_budget:g} days"
+    print(line)
     print(f"Captured:      {stats.captured_total} frame(s) stored in total")
     if stats.skipped:
         print("Skipped:       " + ", ".join(f"{k.replace('_', ' ')} {v}"

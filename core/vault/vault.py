@@ -323,6 +323,21 @@ class Vault:
             self._write_keys[bucket] = key
             return key
 
+    def new_data_key(self, bucket: int) -> DataKey:
+        """A fresh data key for ``bucket``, durable in keys.db before it is returned.
+
+        Used to re-key a partly forgotten bucket: unlike ``write_key`` it never returns
+        an existing key and does not become this process's write key.
+        """
+        with self._lock:
+            self._check_open()
+            key = DataKey.generate(bucket)
+            sealed = seal_data_key(self.vault_id, self._header.capture_public_key, key)
+            self._store.insert(key.key_id, key.bucket, sealed)
+            if self._capture_private_key is not None:
+                self._read_keys[key.key_id] = key
+            return key
+
     # ----------------------------------------------------------------- reading
     def read_key(self, key_id: str) -> DataKey:
         """The data key ``key_id``. Needs unlock, except for this process's own write keys."""
@@ -343,6 +358,11 @@ class Vault:
             key = open_data_key(self.vault_id, self._capture_private_key, key_id, bucket, sealed)
             self._read_keys[key_id] = key
             return key
+
+    def own_write_key_ids(self) -> set[str]:
+        """Ids of the keys this process created for writing (repair must not touch them)."""
+        with self._lock:
+            return {k.key_id for k in self._write_keys.values()}
 
     def key_ids(self) -> dict[str, int]:
         """key_id -> bucket of every live key in the store (works while locked)."""
