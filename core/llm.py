@@ -91,17 +91,18 @@ TEMPLATES = {
                            "<|eot_id|>", "<|start_header_id|>user<|end_header_id|>\n\n",
                            "<|eot_id|>", "<|start_header_id|>assistant<|end_header_id|>\n\n",
                            ("<|eot_id|>", "<|start_header_id|>")),
-    "plain": ChatTemplate("plain", "", "", "", "\n\n", "Answer: ", ("\nQuestion:",)),
+    # Base (not instruction-tuned) models, e.g. the embedded Gemma 3 270M: a completion
+    # layout that ends in "Answer:" and stops at the end of the line.
+    "plain": ChatTemplate("plain", "", "", "", "\n", "Answer:", ("\n",)),
 }
 
 
 def detect_template(metadata: dict[str, str]) -> ChatTemplate:
-    """The chat layout of a GGUF model, from its architecture and chat template."""
+    """The chat layout of a GGUF model, from its chat template (none: a base model)."""
     template = metadata.get("tokenizer.chat_template", "")
-    arch = metadata.get("general.architecture", "")
-    if "<start_of_turn>" in template or arch.startswith("gemma"):
+    if "<start_of_turn>" in template:
         return TEMPLATES["gemma"]
-    if "<|im_start|>" in template or arch.startswith("qwen"):
+    if "<|im_start|>" in template:
         return TEMPLATES["chatml"]
     if "<|start_header_id|>" in template:
         return TEMPLATES["llama3"]

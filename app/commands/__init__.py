@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
-from app.commands import capture, forget, importing, init, later, search, stats
+from app.commands import (
+    ask,
+    capture,
+    chats,
+    forget,
+    importing,
+    init,
+    later,
+    models,
+    search,
+    stats,
+)
 
-MODULES = (init, capture, importing, search, stats, forget, later)
+MODULES = (init, capture, importing, search, ask, chats, models, stats, forget, later)
