@@ -51,7 +51,8 @@ _PARTS = {
 }
 
 _AGO = re.compile(rf"\b{_NUM}\s*{_UNIT}\s+ago\b", re.I)
-_LAST_N = re.compile(rf"\b(?:in\s+)?(?:the\s+)?(?:last|past)\s+(?:{_NUM}\s*)?{_UNIT}\b", re.I)
+_LAST_N = re.compile(rf"\b(in\s+the\s+|the\s+|over\s+the\s+)?(last|past)\s+(?:{_NUM}\s*)?"
+                     rf"{_UNIT}\b", re.I)
 _RECENTLY = re.compile(r"\b(?:recently|just now|a moment ago|earlier today)\b", re.I)
 _ISO_DATE = re.compile(r"\b(?:on\s+)?(\d{4})-(\d{2})-(\d{2})\b", re.I)
 _MONTH_DAY = re.compile(rf"\b(?:on\s+)?{_MONTH_RE}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"
@@ -157,9 +158,11 @@ class _Finder:
             window = max(CLOCK_WINDOW, age / 4)
             return anchor - window, min(self.now, anchor + window), anchor
         m = self.search(_LAST_N)
-        if m:
+        calendar = m is not None and not m.group(1) and not m.group(3) and \
+            m.group(2).lower() == "last" and m.group(4).lower()[:2] in ("we", "mo", "da")
+        if m and not calendar:  # "last week" alone is the calendar week (see day())
             self.take(m)
-            age = timedelta(seconds=_number(m.group(1)) * _unit_seconds(m.group(2)))
+            age = timedelta(seconds=_number(m.group(3)) * _unit_seconds(m.group(4)))
             return self.now - age, self.now, None
         m = self.search(_RECENTLY)
         if m:

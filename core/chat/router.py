@@ -50,7 +50,8 @@ class RoutedQuestion:
 _TOP_APPS = re.compile(r"\b(which|what)\s+(apps?|applications?|programs?|windows?)\b.*\b(most|"
                        r"longest|more|top)\b|\b(most|top)\s+(used\s+)?(apps?|applications?)\b|"
                        r"\bwhere\s+did\s+i\s+spend\s+(the\s+)?most\b", re.I)
-_DURATION = re.compile(r"\bhow\s+(long|much\s+time)\b|\btime\s+(did\s+i\s+)?spen[dt]\b", re.I)
+_DURATION = re.compile(r"\bhow\s+(long|much\s+time)\s+((did|was|were|have|had|do|am)\s+i|i|in|"
+                       r"on|using)\b|\btime\s+(did\s+i\s+)?spen[dt]\b", re.I)
 _COUNT = re.compile(r"\bhow\s+(many\s+times|often|many\s+visits|frequently)\b", re.I)
 _FIRST = re.compile(r"\bwhen\s+(did|was|have)\s+i\s+(first|for\s+the\s+first\s+time)\b|"
                     r"\bwhen\s+was\s+the\s+first\s+time\b|\bfirst\s+time\s+i\b", re.I)
