@@ -52,8 +52,11 @@ NOT_SUPPORTED = ("I couldn't find anything in your memories that supports an ans
                  "that.")
 NOTHING_FOUND = "I found no memories that match that."
 _CITATION = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
-_DONT_KNOW = re.compile(r"\b(i\s+don'?t\s+know|not\s+(?:in|mentioned\s+in)\s+the\s+evidence|"
-                        r"no\s+information|cannot\s+(?:find|answer))\b", re.I)
+# A reply that declines ("I don't know", "The evidence does not say"), at its start.
+_DONT_KNOW = re.compile(r"^\W*(i\s+(do\s+not|don'?t)\s+know|i\s+(could\s*n'?t|can'?t|cannot|"
+                        r"am\s+unable\s+to)\s+(find|tell|answer|say)|(there\s+is\s+)?no\s+"
+                        r"information|the\s+evidence\s+(does\s*n'?t|does\s+not)|unknown\b|"
+                        r"not\s+(mentioned|stated|in\s+the\s+evidence))", re.I)
 
 
 class RecallSource(Protocol):
@@ -162,18 +165,31 @@ def attribute(text: str, items: Sequence[EvidenceItem]) -> EvidenceItem | None:
     return best[1] if best else None
 
 
-def is_supported(answer_text: str, cited: Sequence[EvidenceItem], key_terms: set[str]) -> bool:
+_ANSWER_FILLER = frozenset("yes no not never none nothing it was were is are you your".split())
+
+
+def _grounded(words: set[str], have: set[str]) -> bool:
+    """Some of ``words`` occur in ``have`` (a shared 5-letter stem counts: fail/failed)."""
+    stems = {w[:5] for w in have}
+    return any(w in have or (len(w) >= 5 and w[:5] in stems) for w in words)
+
+
+def is_supported(answer_text: str, cited: Sequence[EvidenceItem], key_terms: set[str],
+                 question: str = "") -> bool:
+    """Cited, not a refusal, the cited memories hold a key term of the question, and the
+    answer's own new words (not echoed from the question) are found in them."""
     if not cited or _DONT_KNOW.search(answer_text):
         return False
-    if not content_words(answer_text):
+    words = content_words(answer_text)
+    if not words:
         return False
-    if not key_terms:
-        return True
+    have: set[str] = set()
     for item in cited:
-        have = set(tokenize(item.text + " " + item.record.title + " " + item.record.app))
-        if key_terms & have:
-            return True
-    return False
+        have |= set(tokenize(item.text + " " + item.record.title + " " + item.record.app))
+    if key_terms and not key_terms & have:
+        return False
+    novel = words - content_words(question) - _ANSWER_FILLER
+    return not novel or _grounded(novel, have)
 
 
 def _span_words(routed: RoutedQuestion) -> str:
@@ -335,7 +351,7 @@ class ChatEngine:
                 found = attribute(text, items)
                 if found is not None:
                     text, cited, attributed = f"{text.rstrip()} [1]", [found], True
-            if is_supported(text, cited, key_terms):
+            if is_supported(text, cited, key_terms, routed.question):
                 cites = tuple(_citation(i, item.record) for i, item in enumerate(cited, 1))
                 return Answer(question=routed.question, text=text, citations=cites,
                               route=Route.SEARCH.value, model=llm.name, supported=True,
