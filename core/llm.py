@@ -186,19 +186,26 @@ class LlamaCppLlm:
             start = time.perf_counter()
             first: float | None = None
             pieces: list[str] = []
-            count = 0
             finish = "stop"
+            sampled = [0]
+
+            def count(_ids: Any, logits: Any) -> Any:
+                sampled[0] += 1  # called once per sampled token
+                return logits
+
             try:
+                from llama_cpp import LogitsProcessorList
+
                 stream = self._llama.create_completion(
                     prompt=tokens, max_tokens=min(max_tokens, room), temperature=0.0,
-                    top_k=1, repeat_penalty=1.1, stop=list(self.template.stops), stream=True)
+                    top_k=1, repeat_penalty=1.1, stop=list(self.template.stops), stream=True,
+                    logits_processor=LogitsProcessorList([count]))
                 for chunk in stream:
                     if cancelled is not None and cancelled():
                         stream.close()
                         raise Cancelled("the answer was cancelled")
                     choice = chunk["choices"][0]
                     piece = str(choice.get("text") or "")
-                    count += 1
                     if piece:
                         if first is None:
                             first = time.perf_counter() - start
@@ -210,7 +217,8 @@ class LlamaCppLlm:
             except (RuntimeError, ValueError) as exc:
                 raise ModelError(f"the model failed while answering ({type(exc).__name__})") \
                     from exc
-            return Generation(text="".join(pieces), tokens=count, prompt_tokens=len(tokens),
+            return Generation(text="".join(pieces), tokens=sampled[0],
+                              prompt_tokens=len(tokens),
                               seconds_to_first_token=first,
                               seconds=time.perf_counter() - start, stopped=finish)
 
