@@ -123,7 +123,7 @@ class ConversationStore:
             self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
             if self._db is None:
                 self._db = lancedb.connect(str(self._root))
-            if TURNS in self._db.table_names():
+            if TURNS in list(self._db.list_tables().tables):
                 self._table = self._db.open_table(TURNS)
             elif create:
                 self._table = self._db.create_table(TURNS, schema=_SCHEMA, exist_ok=True)
@@ -247,9 +247,14 @@ class ConversationStore:
         if table is None:
             return
         try:
-            table.compact_files(materialize_deletions=True, materialize_deletions_threshold=0.0)
-            table.optimize(cleanup_older_than=timedelta(0))
-            table.cleanup_old_versions(timedelta(0))
+            # lancedb's own compact_files/cleanup_old_versions are deprecated wrappers of
+            # these Lance dataset calls (never with delete_unverified; see SECURITY.md).
+            dataset = table.to_lance()
+            dataset.optimize.compact_files(materialize_deletions=True,
+                                           materialize_deletions_threshold=0.0)
+            table.checkout_latest()
+            table.to_lance().cleanup_old_versions(older_than=timedelta(0))
+            table.checkout_latest()
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"deleted chat turns could not be removed from disk "
                              f"({type(exc).__name__})") from exc
