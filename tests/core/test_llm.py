@@ -78,3 +78,20 @@ def test_engine_with_a_real_llama_cpp_model_refuses_random_text(tiny):
     assert answer.route == "search" and answer.attempts == 2
     assert answer.text == NOT_SUPPORTED and answer.citations == ()
     engine.close()
+
+
+def test_chat_opens_no_network_connection(tiny, monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("chat tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    records = [rec(1, NOW, "Terminal", "bash", "Error: Cannot find module left-pad")]
+    engine = ChatEngine(KeywordSource(records),
+                        lambda: LlamaCppLlm.load(tiny, n_ctx=1024, n_threads=1))
+    for question in ("what was the error", "how long was I in Terminal",
+                     "what was I doing at 4 pm"):
+        assert engine.answer(question, AskOptions(now=NOW)).text
+    engine.close()
