@@ -85,6 +85,19 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class ChatConfig:
+    # "" = the embedded Gemma 3 270M; else a catalog name (models list) or a GGUF path.
+    model: str = ""
+    max_tokens: int = 160
+    evidence_tokens: int = 1200
+    context_tokens: int = 4096
+    threads: int = 0  # 0 = one per CPU core (at most 8)
+    # Aggregates: a gap between captures longer than this is not counted as time spent.
+    max_gap_s: float = 300.0
+    save_history: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     schema_version: int = SCHEMA_VERSION
     capture: CaptureConfig = field(default_factory=CaptureConfig)
@@ -93,6 +106,7 @@ class Config:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    chat: ChatConfig = field(default_factory=ChatConfig)
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,11 @@ class Paths:
     @property
     def run_dir(self) -> Path:
         return self.data_dir / "run"
+
+    @property
+    def models_dir(self) -> Path:
+        """Downloaded and assembled model files (not user content; plaintext)."""
+        return self.data_dir / "models"
 
 
 def resolve_paths(environ: Mapping[str, str] | None = None) -> Paths:
@@ -221,6 +240,11 @@ def _validate(cfg: Config) -> None:
          "storage.degrade_at_fraction must be within 0.1..1"),
         (1 <= cfg.search.default_limit <= 1000, "search.default_limit out of range"),
         (16 <= cfg.search.snippet_chars <= 2000, "search.snippet_chars out of range"),
+        (8 <= cfg.chat.max_tokens <= 4096, "chat.max_tokens out of range"),
+        (64 <= cfg.chat.evidence_tokens <= 32768, "chat.evidence_tokens out of range"),
+        (512 <= cfg.chat.context_tokens <= 131072, "chat.context_tokens out of range"),
+        (0 <= cfg.chat.threads <= 256, "chat.threads out of range"),
+        (cfg.chat.max_gap_s >= 1.0, "chat.max_gap_s must be at least 1"),
     ]
     for ok, message in checks:
         if not ok:

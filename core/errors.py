@@ -23,6 +23,7 @@ titles, OCR text, file contents): ids, counts and paths of our own files only.
     ├── CaptureError                screen grab / window info failures
     │   └── NoDisplay               no X display (or Wayland without portal)
     ├── ModelError                  a model file is missing, corrupt or fails to load
+    │   └── DownloadFailed          a model download failed (offline, 404, checksum mismatch)
     ├── ImportFailed                an input file cannot be imported (bad image, unreadable)
     ├── InvalidInput                a bad argument from the user (time range, limit, ...)
     ├── IpcError                    talking to a running Afterimage process failed
@@ -95,6 +96,10 @@ class NoDisplay(CaptureError):
 
 class ModelError(AfterimageError):
     """A model is missing, corrupt, or failed to load or run."""
+
+
+class DownloadFailed(ModelError):
+    """A user-started model download failed; nothing was installed."""
 
 
 class ImportFailed(AfterimageError):

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.capture_state import CaptureCounters, CaptureState
 from core.config import Config, Paths
@@ -47,6 +48,9 @@ from core.retention import (
 from core.store import FRAMES, MEMORIES, THUMBS, EncryptedStore, NewMemory, dir_size
 from core.types import ActiveWindow, Embedder, Ocr, ScreenFrame, ScreenSource, WindowInfoSource
 from core.vault import KdfParams, Vault
+
+if TYPE_CHECKING:
+    from core.chat import Answer, AskOptions, ChatService, ConversationStore
 
 _log = logging.getLogger(__name__)
 
@@ -166,7 +170,9 @@ class Memory:
         self._repaired = False
         # Called with the ids of forgotten memories after every forget (derived data:
         # captions, cached answers, chat turns citing them). Ids only, never content.
-        self.on_forget: list[ForgetHook] = []
+        self.on_forget: list[ForgetHook] = [self._forget_chat_turns]
+        self._chats: dict[str, ChatService] = {}
+        self._conversations: ConversationStore | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
     @classmethod
@@ -197,6 +203,7 @@ class Memory:
 
     def lock(self) -> None:
         """Drop keys and every decrypted index (SECURITY.md R5)."""
+        self._close_chats()
         if self._index is not None:
             self._index.clear()
         self._index = None
@@ -211,6 +218,8 @@ class Memory:
 
     def close(self) -> None:
         self.lock()
+        if self._conversations is not None:
+            self._conversations.close()
         if self._screen is not None:
             self._screen.close()
         self._writer.release()
@@ -439,6 +448,70 @@ class Memory:
                                self.config.storage):
             return None
         return self.maintain()
+    # -- chat ---------------------------------------------------------------------------------
+    @property
+    def conversations(self) -> ConversationStore:
+        """The encrypted chat history (core.chat.conversations)."""
+        if self._conversations is None:
+            from core.chat import ConversationStore
+
+            self._conversations = ConversationStore(self.paths.vault_dir / "chats", self._vault)
+        return self._conversations
+
+    def chat(self, model: str | None = None) -> ChatService:
+        """The chat service for ``model`` (None: the configured one, else the embedded
+        Gemma 3 270M; a catalog name; or a GGUF path). The model loads on first use."""
+        from core.chat import ChatService, ChatSettings, IndexRecallSource
+        from core.llm import LlamaCppLlm, Llm
+        from core.models import InstalledModels, resolve_chat_model
+
+        spec = model if model is not None else self.config.chat.model
+        service = self._chats.get(spec)
+        if service is not None:
+            return service
+        cfg = self.config.chat
+        choice = resolve_chat_model(spec, InstalledModels(self.paths.models_dir))
+
+        def load() -> Llm:
+            return LlamaCppLlm.load(choice.path, name=choice.name, n_ctx=cfg.context_tokens,
+                                    n_threads=cfg.threads or None)
+
+        settings = ChatSettings(
+            max_tokens=cfg.max_tokens,
+            evidence_tokens=min(cfg.evidence_tokens,
+                                cfg.context_tokens - cfg.max_tokens - 400),
+            max_gap=timedelta(seconds=cfg.max_gap_s),
+            capture_interval=timedelta(seconds=self.config.capture.interval_s))
+        service = ChatService(IndexRecallSource(self._ensure_index, self._get_embedder), load,
+                              settings=settings,
+                              conversations=self.conversations if cfg.save_history else None)
+        self._chats[spec] = service
+        return service
+
+    def ask(self, question: str, options: AskOptions | None = None, *,
+            model: str | None = None, on_token: Callable[[str], None] | None = None,
+            on_status: Callable[[str], None] | None = None, state: JobState | None = None,
+            conversation: str | None = None, save: bool = True) -> Answer:
+        """Answer ``question`` from memories (blocking; use ``chat().start`` to stream)."""
+        self._ensure_index()
+        return self.chat(model).ask(question, options, on_token=on_token,
+                                    on_status=on_status, state=state,
+                                    conversation=conversation, save=save)
+
+    def _forget_chat_turns(self, ids: frozenset[str]) -> None:
+        """Forget hook: chat turns that cite a forgotten memory go too (R7)."""
+        if ids == FORGET_EVERYTHING:
+            return  # forget_all drops every conversation itself
+        self.forget_turns_citing(ids)
+
+    def forget_turns_citing(self, memory_ids: Iterable[str]) -> int:
+        """Physically remove chat turns that cite any of ``memory_ids`` (R7; works locked)."""
+        return self.conversations.forget_turns_citing(list(memory_ids))
+
+    def _close_chats(self) -> None:
+        for service in self._chats.values():
+            service.close()
+        self._chats.clear()
 
     # -- forgetting -------------------------------------------------------------------------
     def _all_records(self) -> list[MemoryRecord]:
@@ -503,6 +576,8 @@ class Memory:
         self.acquire_writer("forget")
         before = dir_size(self.paths.vault_dir)
         count = self._store.count()
+        self._close_chats()
+        self.conversations.forget_all()
         self._store.drop_everything()
         destroyed = self._vault.destroy_keys(list(self._vault.key_ids()))
         self._state.reset()

@@ -11,8 +11,6 @@ from app.context import AppContext
 
 LATER = {
     "service": "the background capture service",
-    "ask": "chat recall with a local model",
-    "models": "the model manager",
     "doctor": "the self-check",
 }
 

@@ -51,7 +51,7 @@ def test_init_sources_of_passphrase(tmp_path):
 
 
 def test_reserved_commands_are_explained(tmp_path):
-    res = run_cli(tmp_path / "h", "ask", passphrase=None)
+    res = run_cli(tmp_path / "h", "doctor", passphrase=None)
     assert res.code == 2 and "not in this version" in res.err
 
 
