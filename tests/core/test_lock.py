@@ -104,12 +104,19 @@ def test_a_stale_socket_is_replaced_and_a_live_one_is_refused(tmp_path: Path) ->
 
 
 def _reachable(root: object, limit: int = 200_000) -> list[object]:
+    """Objects reachable from ``root``, not walking into modules (their globals are not state
+    held by ``root``; bound methods in hook lists would otherwise pull in every module)."""
+    import sys
+    import types
+
+    module_dicts = {id(m.__dict__) for m in list(sys.modules.values()) if m is not None}
     seen: set[int] = set()
     stack = [root]
     out = []
     while stack and len(seen) < limit:
         obj = stack.pop()
-        if id(obj) in seen or isinstance(obj, type):
+        if id(obj) in seen or isinstance(obj, type | types.ModuleType) \
+                or id(obj) in module_dicts:
             continue
         seen.add(id(obj))
         out.append(obj)
