@@ -257,7 +257,8 @@ class Memory:
 
     def capture_frames(self, frames: list[ScreenFrame], window: ActiveWindow | None, *,
                        ocr: Ocr | None = None, counters: CaptureCounters | None = None,
-                       times: StageTimes | None = None) -> CaptureReport:
+                       times: StageTimes | None = None,
+                       persist_counters: bool = True) -> CaptureReport:
         """Filter, read, redact, encode and store grabbed frames (core/capture/pipeline.py)."""
         self.acquire_writer("capture")
         counters = counters or CaptureCounters()
@@ -271,12 +272,20 @@ class Memory:
             report.stored = self._store.add(batch.items)
             counters.captured += len(batch.items)
             counters.last_capture = datetime.now(UTC).isoformat()
-        self._state.add(counters)
+        if persist_counters:
+            self._state.add(counters)
         report.skipped = dict(counters.skipped)
         report.redacted = batch.redacted
         _log.info("capture: %d stored, %d skipped, %d redacted", len(report.stored),
                   sum(report.skipped.values()), batch.redacted)
         return report
+
+    def record_capture_counters(self, counters: CaptureCounters) -> CaptureCounters:
+        """Add ``counters`` to the persisted totals (the service batches its skips)."""
+        return self._state.add(counters)
+
+    def capture_counters(self) -> CaptureCounters:
+        return self._state.load_counters()
 
     # -- privacy policy (sealed in the vault; core/privacy/sealed.py) ------------------------
     @property
@@ -291,6 +300,21 @@ class Memory:
                                         self._vault.capture_public_key,
                                         self._vault.capture_exchange)
         return PrivacyPolicy() if raw is None else PrivacyPolicy.from_json(raw)
+
+    def hand_policy_to_service(self) -> bool:
+        """Give the running capture service the user's policy (sealed to its in-memory key).
+
+        Returns False when no service is running. Needs the vault unlocked.
+        """
+        from core.service_status import read_status
+
+        policy = self.privacy_policy()
+        status = read_status(self.paths.run_dir)
+        if status is None or status.state == "stopped" or len(status.handoff_key) != 64:
+            return False
+        sealed_policy.hand_over(self.paths.run_dir, int(status.pid),
+                                bytes.fromhex(status.handoff_key), policy.to_json())
+        return True
 
     def set_privacy_policy(self, policy: PrivacyPolicy) -> None:
         """Seal ``policy`` in the vault (needs unlock, so that lists are edited, not lost)."""

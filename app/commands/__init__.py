@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
-from app.commands import capture, forget, importing, init, later, search, stats
+from app.commands import (
+    capture,
+    forget,
+    importing,
+    init,
+    later,
+    privacy,
+    search,
+    service,
+    stats,
+)
 
-MODULES = (init, capture, importing, search, stats, forget, later)
+MODULES = (init, capture, importing, search, stats, forget, service, privacy, later)

@@ -10,7 +10,6 @@ from app.cliutil import EXIT_USAGE
 from app.context import AppContext
 
 LATER = {
-    "service": "the background capture service",
     "ask": "chat recall with a local model",
     "models": "the model manager",
     "doctor": "the self-check",

@@ -46,7 +46,7 @@ def _runs(flags: npt.NDArray[np.bool_], gap: int) -> list[tuple[int, int]]:
     idx = np.flatnonzero(flags)
     if idx.size == 0:
         return []
-    splits = np.flatnonzero(np.diff(idx) > gap)
+    splits = np.flatnonzero(np.diff(idx) > gap + 1)
     starts = np.concatenate(([idx[0]], idx[splits + 1]))
     ends = np.concatenate((idx[splits], [idx[-1]])) + 1
     return [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
