@@ -116,6 +116,7 @@ class CaptureService:
         self._worker: threading.Thread | None = None
         self._last_small: dict[int, Grey] = {}
         self._last_window_key: tuple[object, ...] | None = None
+        self._switch_pending = False
         self._last_grab = -1e18
         self._next_due = -1e18
         self._last_status = -1e18
@@ -181,13 +182,14 @@ class CaptureService:
             self._maybe_status(now, paused_until=pause.until)
             return
         polled = now - self._last_poll >= self._cfg.window_poll_s or due
-        switched = False
         if polled:
             self._last_poll = now
             self._window = self._read_window()
             key = self._window_key(self._window)
-            switched = self._last_window_key is not None and key != self._last_window_key
+            if self._last_window_key is not None and key != self._last_window_key:
+                self._switch_pending = True
             self._last_window_key = key
+        switched = self._switch_pending
         if polled and self._parts.signals.screen_locked(self._window):
             self._enter(LOCKED)
             self._forget_frames()
@@ -261,7 +263,7 @@ class CaptureService:
         # Our errors carry content-free messages; anything else is reduced to its type.
         self._error = str(exc) if isinstance(exc, AfterimageError) else type(exc).__name__
         self._state = ERROR
-        _log.warning("service: %s", type(exc).__name__)
+        _log.warning("service: %s: %s", type(exc).__name__, self._error)
 
     def _receive_policy(self) -> None:
         try:
@@ -284,6 +286,7 @@ class CaptureService:
 
     def _capture(self, now: float) -> None:
         self._schedule(now)
+        self._switch_pending = False
         self._last_grab = now
         window = self._window
         try:
