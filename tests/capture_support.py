@@ -16,7 +16,6 @@ from core.types import ActiveWindow, MonitorGeometry, ScreenFrame
 from core.vault import KdfParams
 from tests.support import PASSPHRASE
 
-
 _MODELS: dict[str, object] = {}
 
 
