@@ -139,7 +139,10 @@ class RegionOcr:
         else:
             partial = self._partial(image, best, boxes)
             result = partial if partial is not None else self._full(image)
-        self._remember(key, _Seen(image=image, small=small, ocr=result), best)
+        # A frame read in parts (or reused) supersedes its reference; a fully read one is a
+        # new scene (another window), and the old scene stays remembered for a switch back.
+        derived = best if self.stats.last_mode != "full" else None
+        self._remember(key, _Seen(image=image, small=small, ocr=result), derived)
         return result
 
     def _remember(self, key: str, seen: _Seen, replaced: _Seen | None) -> None:
