@@ -216,6 +216,7 @@ class Memory:
     def capture_once(self) -> CaptureReport:
         """Grab every monitor now; store each changed monitor as its own memory."""
         self.acquire_writer("capture")
+        self.privacy_filter()  # refuse before grabbing when sealed lists cannot be applied
         if self._screen is None:
             self._screen = self._factories.screen()
         if self._windows is None:

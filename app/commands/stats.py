@@ -19,11 +19,15 @@ def register(sub: Any) -> None:
 
 
 def run(ctx: AppContext, args: argparse.Namespace) -> int:
+    from app.commands.service import status_dict
+
     memory = ctx.open_memory()
     try:
         stats = memory.stats()
+        redacted = memory.capture_counters().redacted
     finally:
         memory.close()
+    service = status_dict(ctx)
     if args.json:
         print_json({
             "memories": stats.memories, "tiers": stats.tiers,
@@ -32,6 +36,7 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
             "last_capture": stats.last_capture, "data_keys": stats.data_keys,
             "oldest_bucket": iso(stats.oldest_bucket),
             "newest_bucket": iso(stats.newest_bucket), "data_dir": stats.data_dir,
+            "redacted_total": redacted, "service": service,
         })
         return EXIT_OK
     print(f"Memories:      {stats.memories}")
@@ -50,4 +55,12 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         print(f"Time span:     {iso(stats.oldest_bucket)} .. {iso(stats.newest_bucket)} "
               "(hour buckets)")
     print(f"Data keys:     {stats.data_keys}")
+    if redacted:
+        print(f"Redacted:      {redacted} stored frame(s) had sensitive text blacked out")
+    if service["running"]:
+        paused = " (paused)" if service["paused"] else ""
+        print(f"Service:       {service['state'].replace('_', ' ')}{paused}, "
+              f"pid {service['pid']}")
+    else:
+        print("Service:       not running" + (" (paused)" if service["paused"] else ""))
     return EXIT_OK
