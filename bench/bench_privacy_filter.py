@@ -34,9 +34,11 @@ RESULTS = Path(__file__).with_name("results") / "privacy_filter.json"
 
 
 def render(lines: tuple[str, ...] | list[str], font_size: int = 18) -> Image.Image:
+    """Lines of text on a white canvas as wide as the longest line (no clipping)."""
     font = ImageFont.load_default(size=font_size)
     step = int(font_size * 1.7)
-    img = Image.new("RGB", (1280, 24 + step * len(lines)), "white")
+    width = max(640, 32 + int(max(font.getlength(line) for line in lines)))
+    img = Image.new("RGB", (width, 24 + step * len(lines)), "white")
     draw = ImageDraw.Draw(img)
     for i, line in enumerate(lines):
         draw.text((16, 12 + i * step), line, fill="black", font=font)

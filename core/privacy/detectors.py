@@ -113,8 +113,9 @@ def _find_ibans(text: str) -> Iterable[tuple[int, int]]:
 
 _B64URL = r"[A-Za-z0-9_\-]"
 _TOKEN_PATTERNS: dict[str, re.Pattern[str]] = {
-    "aws_access_key": re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA)[A-Z0-9]{16}"
-                                 r"(?![A-Z0-9])"),
+    # OCR reads a capital I as l, 1 or | often enough to matter: fixed prefixes allow that.
+    "aws_access_key": re.compile(r"(?<![A-Z0-9])(?:AK[I1l|]A|AS[I1l|]A|ABIA|ACCA|A[I1l|]DA|AROA)"
+                                 r"[A-Z0-9]{16}(?![A-Z0-9])"),
     "github_token": re.compile(r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{30,255}"
                                r"|github_pat_[A-Za-z0-9_]{40,255})"),
     "gitlab_token": re.compile(r"(?<![A-Za-z0-9_])gl(?:pat|dt|ptt|rt|oas|cbt)-[A-Za-z0-9_\-]{20,}"),
@@ -123,7 +124,8 @@ _TOKEN_PATTERNS: dict[str, re.Pattern[str]] = {
     "stripe_key": re.compile(r"(?<![A-Za-z0-9])(?:sk|rk)_live_[A-Za-z0-9]{20,}"),
     "openai_key": re.compile(r"(?<![A-Za-z0-9_\-])sk-(?:proj-|svcacct-|admin-|ant-api\d\d-)?"
                              r"[A-Za-z0-9_\-]{32,}"),
-    "google_api_key": re.compile(r"(?<![A-Za-z0-9_\-])AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])"),
+    "google_api_key": re.compile(r"(?<![A-Za-z0-9_\-])A[I1l|]za[0-9A-Za-z_\-]{33,37}"
+                                 r"(?![A-Za-z0-9_\-])"),
 }
 # An AWS secret access key: 40 base64 characters after a telling label.
 _AWS_SECRET = re.compile(
@@ -164,8 +166,13 @@ def _b64url_json(part: str) -> object:
 
 def _find_jwts(text: str) -> Iterable[tuple[int, int]]:
     for m in _JWT.finditer(text):
-        header = _b64url_json(m.group(0).split(".", 1)[0])
-        if isinstance(header, dict) and ("alg" in header or "typ" in header):
+        header_part, payload_part, _ = m.group(0).split(".", 2)
+        header = _b64url_json(header_part)
+        # A header that decodes to {"alg"/"typ": ...}; or, when OCR garbled a character of
+        # it, a payload that is a base64url JSON object too ("eyJ") — a shape ordinary text
+        # does not have.
+        if (isinstance(header, dict) and ("alg" in header or "typ" in header)) \
+                or payload_part.startswith("eyJ"):
             yield m.start(), m.end()
 
 

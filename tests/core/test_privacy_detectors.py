@@ -54,3 +54,9 @@ def test_unknown_kind_is_an_error():
     with pytest.raises(ValueError):
         find_sensitive("x", ["nope"])
     assert len(DETECTOR_KINDS) >= 12
+
+
+def test_detectors_tolerate_common_ocr_confusions_of_fixed_prefixes():
+    assert [m.kind for m in find_sensitive("key AlzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q")] == \
+        ["google_api_key"]
+    assert [m.kind for m in find_sensitive("AKlAIOSFODNN7EXAMPLE")] == ["aws_access_key"]
