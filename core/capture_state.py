@@ -20,7 +20,8 @@ from pathlib import Path
 from PIL import Image
 
 SKIP_REASONS = ("unchanged", "excluded_app", "private_window", "sensitive", "own_window",
-                "paused", "locked", "idle", "dropped_backlog", "error")
+                "paused", "locked", "idle", "dropped_backlog", "error", "excluded_title",
+                "excluded_url", "waiting_for_unlock")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -39,6 +40,7 @@ class CaptureCounters:
     captured: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     last_capture: str | None = None  # ISO time of the last stored memory
+    redacted: int = 0  # stored frames that had secrets redacted
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
@@ -69,18 +71,20 @@ class CaptureState:
                        if str(k) in SKIP_REASONS}
             last = data.get("last_capture")
             return CaptureCounters(captured=int(data.get("captured", 0)), skipped=skipped,
-                                   last_capture=str(last) if last else None)
+                                   last_capture=str(last) if last else None,
+                                   redacted=int(data.get("redacted", 0)))
         except (OSError, ValueError, TypeError, AttributeError):
             return CaptureCounters()
 
     def save_counters(self, counters: CaptureCounters) -> None:
         payload = {"captured": counters.captured, "skipped": counters.skipped,
-                   "last_capture": counters.last_capture}
+                   "last_capture": counters.last_capture, "redacted": counters.redacted}
         _atomic_write(self._counters_path, json.dumps(payload).encode("ascii"))
 
     def add(self, delta: CaptureCounters) -> CaptureCounters:
         current = self.load_counters()
         current.captured += delta.captured
+        current.redacted += delta.redacted
         for reason, n in delta.skipped.items():
             current.skip(reason, n)
         if delta.last_capture:

@@ -41,6 +41,17 @@ class CaptureConfig:
     thumbnail_quality: int = 70
     frame_quality: int = 80
     keep_full_frames: bool = True
+    # The capture service (`afterimage service`, core/service.py):
+    battery_interval_s: float = 10.0  # the interval while running on battery
+    window_poll_s: float = 0.5  # how often the active window is checked for a switch
+    min_gap_s: float = 1.0  # never two captures closer than this (window switches)
+    idle_after_s: float = 120.0  # no input for this long: stop capturing (0 = never)
+    queue_size: int = 2  # grabbed frames waiting for OCR; more are dropped and counted
+    region_ocr: bool = True  # re-read only the changed regions of a frame
+    # With privacy lists sealed in the vault, before the first unlock hands them over:
+    # "wait" captures nothing, "defaults" captures with the built-in filters only.
+    before_unlock: str = "wait"
+    max_restarts: int = 5  # the supervisor gives up after this many crashes in a row
 
 
 @dataclass(frozen=True)
@@ -220,6 +231,16 @@ def _build(cls: type[Any], data: Mapping[str, Any], where: str) -> Any:
 def _validate(cfg: Config) -> None:
     checks: list[tuple[bool, str]] = [
         (cfg.capture.interval_s >= 0.5, "capture.interval_s must be at least 0.5"),
+        (cfg.capture.battery_interval_s >= cfg.capture.interval_s,
+         "capture.battery_interval_s must be at least capture.interval_s"),
+        (0.1 <= cfg.capture.window_poll_s <= 10, "capture.window_poll_s must be within 0.1..10"),
+        (0 <= cfg.capture.min_gap_s <= cfg.capture.interval_s,
+         "capture.min_gap_s must be within 0..interval_s"),
+        (cfg.capture.idle_after_s >= 0, "capture.idle_after_s must be >= 0"),
+        (1 <= cfg.capture.queue_size <= 16, "capture.queue_size must be within 1..16"),
+        (cfg.capture.before_unlock in {"wait", "defaults"},
+         "capture.before_unlock must be 'wait' or 'defaults'"),
+        (0 <= cfg.capture.max_restarts <= 100, "capture.max_restarts must be within 0..100"),
         (16 <= cfg.capture.thumbnail_max_px <= 4096, "capture.thumbnail_max_px out of range"),
         (1 <= cfg.capture.thumbnail_quality <= 100, "capture.thumbnail_quality out of range"),
         (1 <= cfg.capture.frame_quality <= 100, "capture.frame_quality out of range"),

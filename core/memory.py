@@ -8,15 +8,17 @@ lock and unlock. Models load lazily through factories, once.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.capture.pipeline import FramePipeline
 from core.capture_state import CaptureCounters, CaptureState
 from core.config import Config, Paths
-from core.encode import Moment, MomentEncoder, StageTimes
+from core.encode import MomentEncoder, StageTimes
 from core.errors import AfterimageError, ImportFailed, InvalidInput, VaultLocked
 from core.forget import (
     FORGET_EVERYTHING,
@@ -34,6 +36,9 @@ from core.importer import ImportReport, collect_images, moment_from_file
 from core.index import IndexFilter, MemoryIndex, make_snippet
 from core.jobs import JobState, SilentJob, check_cancelled
 from core.locks import WriterLock
+from core.privacy import sealed as sealed_policy
+from core.privacy.filter import PrivacyFilter
+from core.privacy.policy import PrivacyPolicy
 from core.records import TIER_NAMES, MemoryRecord, bucket_of
 from core.repair import RepairReport, repair_vault
 from core.retention import (
@@ -74,6 +79,7 @@ class CaptureReport:
     skipped: dict[str, int] = field(default_factory=dict)
     monitors: int = 0
     times: StageTimes = field(default_factory=StageTimes)
+    redacted: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,18 +143,6 @@ def kdf_from_config(config: Config) -> KdfParams:
                            lanes=sec.kdf_lanes, min_seconds=sec.kdf_min_seconds)
 
 
-def _window_on_monitor(window: ActiveWindow | None, frame: ScreenFrame) -> bool:
-    if window is None:
-        return False
-    if window.left is None or window.top is None or window.width is None \
-            or window.height is None:
-        return True  # geometry unknown: attribute to every monitor
-    mon = frame.monitor
-    cx = window.left + window.width / 2
-    cy = window.top + window.height / 2
-    return mon.left <= cx < mon.left + mon.width and mon.top <= cy < mon.top + mon.height
-
-
 class Memory:
     """The facade. Construct with :meth:`create` (new vault) or :meth:`open`."""
 
@@ -173,6 +167,7 @@ class Memory:
         self.on_forget: list[ForgetHook] = [self._forget_chat_turns]
         self._chats: dict[str, ChatService] = {}
         self._conversations: ConversationStore | None = None
+        self._privacy: PrivacyFilter | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
     @classmethod
@@ -268,44 +263,112 @@ class Memory:
     def capture_once(self) -> CaptureReport:
         """Grab every monitor now; store each changed monitor as its own memory."""
         self.acquire_writer("capture")
+        self.privacy_filter()  # refuse before grabbing when sealed lists cannot be applied
         if self._screen is None:
             self._screen = self._factories.screen()
         if self._windows is None:
             self._windows = self._factories.windows()
-        report = CaptureReport()
-        frames = self._screen.grab_all()
         window = self._windows.active_window()
-        report.monitors = len(frames)
+        frames = self._screen.grab_all()
         counters = CaptureCounters()
         last = self._state.last_frames()
-        encoder = self._encoder()
-        items: list[NewMemory] = []
+        fresh: list[ScreenFrame] = []
         for frame in frames:
             key = str(frame.monitor.index)
             digest = self._state.frame_hash(frame.image)
             if self.config.capture.skip_identical and last.get(key) == digest:
                 counters.skip("unchanged")
                 continue
-            on_this = _window_on_monitor(window, frame)
-            moment = Moment(
-                image=frame.image, timestamp=frame.captured_at,
-                app=window.app if (window and on_this) else "",
-                title=window.title if (window and on_this) else "",
-                url=window.url if (window and on_this) else None,
-                pid=window.pid if (window and on_this) else None,
-                monitor=frame.monitor, origin="capture")
-            items.append(encoder.encode(moment, times=report.times))
             last[key] = digest
-        if items:
-            report.stored = self._store.add(items)
-            counters.captured = len(items)
-            counters.last_capture = datetime.now(UTC).isoformat()
+            fresh.append(frame)
+        report = self.capture_frames(fresh, window, counters=counters)
+        report.monitors = len(frames)
         self._state.save_last_frames(last)
-        self._state.add(counters)
-        report.skipped = dict(counters.skipped)
-        _log.info("capture: %d stored, %d skipped", len(report.stored),
-                  sum(report.skipped.values()))
         return report
+
+    def privacy_filter(self) -> PrivacyFilter:
+        """The filter for this process: defaults, plus the user's sealed lists when unlocked.
+
+        Raises VaultLocked when the user has sealed lists and the vault is locked: capturing
+        without them would store what the user excluded.
+        """
+        if self._privacy is None:
+            policy = self.privacy_policy() if self.is_unlocked else None
+            if policy is None and sealed_policy.policy_exists(self._state_dir):
+                raise VaultLocked("your privacy exclusions are sealed in the vault: unlock "
+                                  "it (give the passphrase) so that they apply")
+            self._privacy = PrivacyFilter(policy, own_pids=[os.getpid()])
+        return self._privacy
+
+    def set_privacy_filter(self, privacy: PrivacyFilter) -> None:
+        self._privacy = privacy
+
+    def capture_frames(self, frames: list[ScreenFrame], window: ActiveWindow | None, *,
+                       ocr: Ocr | None = None, counters: CaptureCounters | None = None,
+                       times: StageTimes | None = None,
+                       persist_counters: bool = True) -> CaptureReport:
+        """Filter, read, redact, encode and store grabbed frames (core/capture/pipeline.py)."""
+        self.acquire_writer("capture")
+        counters = counters or CaptureCounters()
+        report = CaptureReport(monitors=len(frames), times=times or StageTimes())
+        pipeline = FramePipeline(ocr or self._get_ocr(), self._encoder(), self.privacy_filter())
+        batch = pipeline.process(frames, window, report.times)
+        for reason, n in batch.skipped.items():
+            counters.skip(reason, n)
+        counters.redacted += batch.redacted
+        if batch.items:
+            report.stored = self._store.add(batch.items)
+            counters.captured += len(batch.items)
+            counters.last_capture = datetime.now(UTC).isoformat()
+        if persist_counters:
+            self._state.add(counters)
+        report.skipped = dict(counters.skipped)
+        report.redacted = batch.redacted
+        _log.info("capture: %d stored, %d skipped, %d redacted", len(report.stored),
+                  sum(report.skipped.values()), batch.redacted)
+        return report
+
+    def record_capture_counters(self, counters: CaptureCounters) -> CaptureCounters:
+        """Add ``counters`` to the persisted totals (the service batches its skips)."""
+        return self._state.add(counters)
+
+    def capture_counters(self) -> CaptureCounters:
+        return self._state.load_counters()
+
+    # -- privacy policy (sealed in the vault; core/privacy/sealed.py) ------------------------
+
+    def privacy_policy(self) -> PrivacyPolicy:
+        """The user's policy (defaults when none was saved). Needs the vault unlocked."""
+        if not self.is_unlocked:
+            raise VaultLocked("the vault is locked: unlock it to read your privacy lists")
+        raw = sealed_policy.read_policy(self._state_dir, self._vault.vault_id,
+                                        self._vault.capture_public_key,
+                                        self._vault.capture_exchange)
+        return PrivacyPolicy() if raw is None else PrivacyPolicy.from_json(raw)
+
+    def hand_policy_to_service(self) -> bool:
+        """Give the running capture service the user's policy (sealed to its in-memory key).
+
+        Returns False when no service is running. Needs the vault unlocked.
+        """
+        from core.service_status import read_status
+
+        policy = self.privacy_policy()
+        status = read_status(self.paths.run_dir)
+        if status is None or status.state == "stopped" or len(status.handoff_key) != 64:
+            return False
+        sealed_policy.hand_over(self.paths.run_dir, int(status.pid),
+                                bytes.fromhex(status.handoff_key), policy.to_json())
+        return True
+
+    def set_privacy_policy(self, policy: PrivacyPolicy) -> None:
+        """Seal ``policy`` in the vault (needs unlock, so that lists are edited, not lost)."""
+        if not self.is_unlocked:
+            raise VaultLocked("the vault is locked: unlock it to change your privacy lists")
+        sealed_policy.write_policy(self._state_dir, self._vault.vault_id,
+                                   self._vault.capture_public_key, policy.to_json())
+        if self._privacy is not None:
+            self._privacy.set_policy(policy)
 
     def import_paths(self, paths: Iterable[Path], state: JobState | None = None,
                      *, batch: int = 8) -> ImportReport:

@@ -23,8 +23,13 @@ class RapidOcrEngine:
     """Implements :class:`core.types.Ocr` with RapidOCR."""
 
     def __init__(self, *, min_confidence: float = 0.5, max_side_px: int = 2000,
-                 threads: int = 0) -> None:
+                 threads: int = 0, native_det: bool = False) -> None:
         self._min_confidence = min_confidence
+        # RapidOCR's detector upscales every image whose short side is under 736 px, which
+        # makes a 1920x100 crop cost ~3x a whole 1080p frame. ``native_det`` reads images at
+        # their own size (capped by max_side_px) instead: identical for full 1080p frames,
+        # and what makes region OCR (core/capture/region_ocr.py) cheap.
+        self._native_det = native_det
         self._max_side_px = max_side_px
         self._threads = threads
         self._engine: Any = None
@@ -39,6 +44,9 @@ class RapidOcrEngine:
                     "Global.log_level": "critical",
                     "Global.max_side_len": self._max_side_px,
                 }
+                if self._native_det:
+                    params["Det.limit_type"] = "max"
+                    params["Det.limit_side_len"] = self._max_side_px
                 if self._threads > 0:
                     params["EngineConfig.onnxruntime.intra_op_num_threads"] = self._threads
                 self._engine = RapidOCR(params=params)

@@ -14,9 +14,11 @@ from app.commands import (
     maintain,
     models,
     passwd,
+    privacy,
     search,
+    service,
     stats,
 )
 
-MODULES = (init, capture, importing, search, ask, chats, models, stats, forget, maintain, lock,
-           passwd, later)
+MODULES = (init, capture, importing, search, ask, chats, models, stats, forget, maintain,
+           service, privacy, lock, passwd, later)

@@ -10,7 +10,6 @@ from app.cliutil import EXIT_USAGE
 from app.context import AppContext
 
 LATER = {
-    "service": "the background capture service",
     "doctor": "the self-check",
 }
 

@@ -19,8 +19,12 @@ def register(sub: Any) -> None:
 
 
 def run(ctx: AppContext, args: argparse.Namespace) -> int:
+    from app.commands.service import status_dict
+
     with ctx.memory() as memory:
         stats = memory.stats()
+        redacted = memory.capture_counters().redacted
+    service = status_dict(ctx)
     if args.json:
         print_json({
             "memories": stats.memories, "tiers": stats.tiers,
@@ -32,6 +36,7 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
             "bytes_by_tier": stats.bytes_by_tier, "budget_bytes": stats.budget_bytes,
             "daily_growth_bytes": stats.daily_growth_bytes,
             "days_until_budget": stats.days_until_budget,
+            "redacted_total": redacted, "service": service,
         })
         return EXIT_OK
     print(f"Memories:      {stats.memories}")
@@ -59,4 +64,12 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         print(f"Time span:     {iso(stats.oldest_bucket)} .. {iso(stats.newest_bucket)} "
               "(hour buckets)")
     print(f"Data keys:     {stats.data_keys}")
+    if redacted:
+        print(f"Redacted:      {redacted} stored frame(s) had sensitive text blacked out")
+    if service["running"]:
+        paused = " (paused)" if service["paused"] else ""
+        print(f"Service:       {service['state'].replace('_', ' ')}{paused}, "
+              f"pid {service['pid']}")
+    else:
+        print("Service:       not running" + (" (paused)" if service["paused"] else ""))
     return EXIT_OK

@@ -17,7 +17,7 @@ from types import TracebackType
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.errors import (
@@ -216,6 +216,23 @@ class Vault:
     @property
     def kdf(self) -> KdfParams:
         return self._header.kdf
+
+    @property
+    def capture_public_key(self) -> bytes:
+        """The capture public key (raw X25519, public): anything sealed to it needs unlock."""
+        return self._header.capture_public_key
+
+    def capture_exchange(self, peer_public: bytes) -> bytes:
+        """X25519 shared secret of the capture private key with ``peer_public``.
+
+        Lets callers open blobs sealed to the capture key without the key leaving the vault.
+        """
+        with self._lock:
+            self._check_open()
+            if self._capture_private_key is None:
+                raise VaultLocked("the vault is locked")
+            return self._capture_private_key.exchange(
+                X25519PublicKey.from_public_bytes(peer_public))
 
     # ------------------------------------------------------------ lock/unlock
     def _unwrap_master(self, header: VaultHeader, passphrase: str) -> bytearray:

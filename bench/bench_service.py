@@ -1,0 +1,95 @@
+"""CPU and memory of `afterimage service` over a scripted desktop session on Xvfb.
+
+    PYTHONPATH=. .venv/bin/python -m bench.bench_service --minutes 10
+
+Starts Xvfb (1920x1080) + openbox, the scripted session (bench/desktop_session.py: typing,
+reading, scrolling, window switches), a fresh vault, and the service at the default schedule.
+Samples the service's CPU time (utime+stime from /proc) and RSS every 5 s. CPU is reported
+as % of one core: CPU seconds / wall seconds. Results: bench/results/service.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.integration.xenv import XSession
+from tests.support import CHEAP_KDF_ENV, REPO, run_cli
+
+RESULTS = Path(__file__).with_name("results") / "service.json"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=10.0)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="aibench-"))
+    home = tmp / "home"
+    assert run_cli(home, "init").code == 0
+    with XSession.start() as session:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERIMAGE_")}
+        env.update(CHEAP_KDF_ENV)
+        env.update({"AFTERIMAGE_HOME": str(home), "DISPLAY": session.display,
+                    "QT_QPA_PLATFORM": "xcb"})
+        desk = subprocess.Popen([sys.executable, str(REPO / "bench" / "desktop_session.py")],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert desk.stdout is not None
+        desk.stdout.readline()
+        # Xvfb has no input devices: without this the user would count as idle after 2 min
+        env["AFTERIMAGE_CAPTURE__IDLE_AFTER_S"] = "0"
+        svc = subprocess.Popen([sys.executable, "-m", "app", "service"], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples = []
+        start = time.monotonic()
+        try:
+            while time.monotonic() - start < args.minutes * 60:
+                time.sleep(5)
+                samples.append((time.monotonic() - start, cpu_seconds(svc.pid),
+                                rss_mb(svc.pid)))
+        finally:
+            svc.terminate()
+            svc.wait(60)
+            desk.terminate()
+            desk.wait(10)
+    status = json.loads((home / "run" / "service-status.json").read_text())
+    wall = samples[-1][0]
+    cpu = samples[-1][1]
+    # steady state: after the models are loaded (first minute excluded)
+    steady = [s for s in samples if s[0] >= 60]
+    steady_cpu = (steady[-1][1] - steady[0][1]) / (steady[-1][0] - steady[0][0]) \
+        if len(steady) > 1 else None
+    data = {
+        "minutes": round(wall / 60, 2), "cpu_seconds": round(cpu, 1),
+        "cpu_percent_of_one_core": round(100 * cpu / wall, 2),
+        "cpu_percent_after_first_minute": round(100 * steady_cpu, 2) if steady_cpu else None,
+        "rss_mb_max": round(max(s[2] for s in samples), 1),
+        "rss_mb_mean": round(sum(s[2] for s in samples) / len(samples), 1),
+        "frames_captured": status["frames_captured"], "frames_skipped": status["frames_skipped"],
+        "rss_mb_samples": [round(s[2]) for s in samples[:: max(1, len(samples) // 20)]],
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+    print(json.dumps(data, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""OCR that re-reads only what changed since a frame it has already read.
+
+``RegionOcr`` wraps any :class:`core.types.Ocr`. For each monitor it keeps the last few
+frames it read (pixels and OCR lines, in memory only) and, for a new frame:
+
+1. picks the remembered frame that differs least (so switching back to a window seen a
+   moment ago costs almost nothing) and finds the changed rectangles (``core.capture.regions``);
+2. for large changed rectangles, tries to explain them as a vertical scroll: lines that
+   merely moved are reused at their new position, only the uncovered rows are new;
+3. pads each changed rectangle, grows it over every previous line it touches (a line
+   that changed in part is read again whole) and merges overlapping rectangles;
+4. reads each rectangle (crop, OCR, offset the boxes back) and keeps the previous lines that
+   touch no changed rectangle.
+
+When more than ``full_ratio`` of the frame changed it reads the whole frame instead: many
+small crops would cost more than one pass. The result is in reading order (top to bottom,
+then left to right on a row), like a full-frame read of the same frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from core.capture.regions import (
+    Box,
+    Grey,
+    Scroll,
+    area,
+    changed_boxes,
+    detect_scroll,
+    downscale,
+    full_grey,
+    intersects,
+    merge_overlapping,
+    pad,
+    union,
+)
+from core.types import Ocr, OcrLine, OcrResult
+
+
+def reading_order(lines: list[OcrLine] | tuple[OcrLine, ...]) -> tuple[OcrLine, ...]:
+    """Top-to-bottom rows (lines whose vertical centres are within half a line height),
+    left to right within a row."""
+    ordered = sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3], ln.box[0]))
+    rows: list[list[OcrLine]] = []
+    for line in ordered:
+        centre = (line.box[1] + line.box[3]) / 2
+        height = max(1, line.box[3] - line.box[1])
+        if rows:
+            last = rows[-1][0]
+            last_centre = (last.box[1] + last.box[3]) / 2
+            if abs(centre - last_centre) <= max(height, last.box[3] - last.box[1]) / 2:
+                rows[-1].append(line)
+                continue
+        rows.append([line])
+    return tuple(ln for row in rows for ln in sorted(row, key=lambda ln: ln.box[0]))
+
+
+def _contained(inner: Box, outer: Box) -> bool:
+    return (inner[0] >= outer[0] and inner[1] >= outer[1] and inner[2] <= outer[2]
+            and inner[3] <= outer[3])
+
+
+def _shift(line: OcrLine, dy: int) -> OcrLine:
+    x0, y0, x1, y1 = line.box
+    return OcrLine(text=line.text, confidence=line.confidence, box=(x0, y0 - dy, x1, y1 - dy))
+
+
+@dataclass
+class _Seen:
+    image: Image.Image
+    small: Grey
+    ocr: OcrResult
+    _grey: Grey | None = None
+
+    @property
+    def grey(self) -> Grey:
+        if self._grey is None:
+            self._grey = full_grey(self.image)
+        return self._grey
+
+
+@dataclass
+class RegionOcrStats:
+    frames: int = 0
+    full_reads: int = 0
+    reused: int = 0  # frames answered entirely from memory
+    region_reads: int = 0  # frames read in parts
+    crops: int = 0
+    pixels_read: int = 0  # pixels handed to the OCR engine
+    pixels_total: int = 0  # pixels of every frame seen
+    scrolls: int = 0
+    last_mode: str = ""
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+class RegionOcr:
+    """Implements :class:`core.types.Ocr` (``recognize``) plus per-monitor memory."""
+
+    def __init__(self, ocr: Ocr, *, pad_px: int = 12, full_ratio: float = 0.6,
+                 history: int = 4, scroll_min_area: float = 0.05) -> None:
+        self._ocr = ocr
+        self._pad = pad_px
+        self._full_ratio = full_ratio
+        self._history = max(1, history)
+        self._scroll_min_area = scroll_min_area
+        self._seen: dict[str, list[_Seen]] = {}
+        self.stats = RegionOcrStats()
+
+    def forget(self) -> None:
+        """Drop every remembered frame (pause, screen lock, idle)."""
+        self._seen.clear()
+
+    def recognize(self, image: Image.Image, key: str = "") -> OcrResult:
+        image = image.convert("RGB") if image.mode != "RGB" else image
+        small = downscale(image)
+        w, h = image.size
+        self.stats.frames += 1
+        self.stats.pixels_total += w * h
+        candidates = [s for s in self._seen.get(key, []) if s.image.size == image.size]
+        best: _Seen | None = None
+        boxes: list[Box] = []
+        best_area = w * h + 1
+        for seen in candidates:
+            found = changed_boxes(seen.small, small, image_size=(w, h))
+            changed = sum(area(b) for b in found)
+            if changed < best_area:
+                best, boxes, best_area = seen, found, changed
+            if changed == 0:
+                break
+        if best is None:
+            result = self._full(image)
+        elif not boxes:
+            self.stats.reused += 1
+            self.stats.last_mode = "reused"
+            result = best.ocr
+        else:
+            partial = self._partial(image, best, boxes)
+            result = partial if partial is not None else self._full(image)
+        # A frame read in parts (or reused) supersedes its reference; a fully read one is a
+        # new scene (another window), and the old scene stays remembered for a switch back.
+        derived = best if self.stats.last_mode != "full" else None
+        self._remember(key, _Seen(image=image, small=small, ocr=result), derived)
+        return result
+
+    def _remember(self, key: str, seen: _Seen, replaced: _Seen | None) -> None:
+        frames = self._seen.setdefault(key, [])
+        if replaced is not None and replaced in frames:
+            frames.remove(replaced)
+        frames.insert(0, seen)
+        del frames[self._history:]
+
+    def _full(self, image: Image.Image) -> OcrResult:
+        self.stats.full_reads += 1
+        self.stats.last_mode = "full"
+        self.stats.pixels_read += image.width * image.height
+        return OcrResult(reading_order(self._ocr.recognize(image).lines))
+
+    def _partial(self, image: Image.Image, ref: _Seen, boxes: list[Box]) -> OcrResult | None:
+        w, h = image.size
+        frame_area = w * h
+        if sum(area(b) for b in boxes) > frame_area * 2:  # overlapping boxes: give up early
+            return None
+        lines = list(ref.ocr.lines)
+        dirty: list[Box] = []
+        grey: Grey | None = None
+        for box in boxes:
+            if area(box) >= frame_area * self._scroll_min_area:
+                if grey is None:
+                    grey = full_grey(image)
+                scroll = detect_scroll(ref.grey, grey, box)
+                if scroll is not None:
+                    self.stats.scrolls += 1
+                    lines, extra = self._apply_scroll(lines, box, scroll)
+                    dirty.extend(extra)
+                    continue
+            dirty.append(box)
+        if not dirty:
+            self.stats.reused += 1
+            self.stats.last_mode = "scrolled"
+            return OcrResult(reading_order(lines))
+        regions = merge_overlapping([pad(b, self._pad, (w, h)) for b in dirty])
+        grown = True
+        while grown:
+            grown = False
+            keep: list[OcrLine] = []
+            for line in lines:
+                hit = next((i for i, r in enumerate(regions) if intersects(line.box, r)), None)
+                if hit is None:
+                    keep.append(line)
+                    continue
+                regions[hit] = pad(union(regions[hit], line.box), 2, (w, h))
+                grown = True
+            lines = keep
+            regions = merge_overlapping(regions)
+        if sum(area(r) for r in regions) > frame_area * self._full_ratio:
+            return None
+        for x0, y0, x1, y1 in regions:
+            crop = image.crop((x0, y0, x1, y1))
+            self.stats.crops += 1
+            self.stats.pixels_read += (x1 - x0) * (y1 - y0)
+            for line in self._ocr.recognize(crop).lines:
+                bx0, by0, bx1, by1 = line.box
+                lines.append(OcrLine(text=line.text, confidence=line.confidence,
+                                     box=(bx0 + x0, by0 + y0, bx1 + x0, by1 + y0)))
+        self.stats.region_reads += 1
+        self.stats.last_mode = "regions"
+        return OcrResult(reading_order(lines))
+
+    @staticmethod
+    def _apply_scroll(lines: list[OcrLine], box: Box,
+                      scroll: Scroll) -> tuple[list[OcrLine], list[Box]]:
+        x0, y0, x1, y1 = box
+        kept: list[OcrLine] = []
+        dirty: list[Box] = []
+        for line in lines:
+            if not intersects(line.box, box):
+                kept.append(line)
+                continue
+            if not _contained(line.box, box):
+                dirty.append(line.box)
+                continue
+            moved = _shift(line, scroll.dy)
+            _, my0, _, my1 = moved.box
+            if any(r0 <= my0 and my1 <= r1 for r0, r1 in scroll.matched_rows) \
+                    and _contained(moved.box, box):
+                kept.append(moved)
+        # rows of the box that the offset does not explain are new content
+        pos = y0
+        for r0, r1 in scroll.matched_rows:
+            if r0 > pos:
+                dirty.append((x0, pos, x1, r0))
+            pos = max(pos, r1)
+        if pos < y1:
+            dirty.append((x0, pos, x1, y1))
+        return kept, dirty

@@ -1,0 +1,119 @@
+"""Desktop session signals for the schedule: user idle time and screen lock.
+
+``DesktopSignals`` is the Protocol the service uses; ``X11SessionSignals`` implements it on
+X11 with the MIT-SCREEN-SAVER extension (``XScreenSaverQueryInfo``: milliseconds since the
+last input, and whether the screen saver is on), plus known screen lockers seen as the
+focused window. When the extension is missing the user counts as active and the screen as
+unlocked (documented in docs/user-guide.md): capture goes on rather than stopping silently.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from core.types import ActiveWindow
+
+if TYPE_CHECKING:
+    from Xlib.display import Display
+
+# WM_CLASS / process names of X11 screen lockers whose window takes the focus when they lock.
+LOCKER_NAMES = frozenset({
+    "i3lock", "xsecurelock", "slock", "xlock", "light-locker", "xscreensaver",
+    "gnome-screensaver", "cinnamon-screensaver", "mate-screensaver", "xfce4-screensaver",
+    "kscreenlocker_greet", "betterlockscreen", "swaylock", "xtrlock", "physlock",
+})
+
+
+class DesktopSignals(Protocol):
+    def idle_seconds(self) -> float | None:
+        """Seconds since the last keyboard/mouse input, or None when unknown."""
+        ...
+
+    def screen_locked(self, window: ActiveWindow | None) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class NullSignals:
+    """Unknown idle time, never locked: the fallback where nothing can be asked."""
+
+    def idle_seconds(self) -> float | None:
+        return None
+
+    def screen_locked(self, window: ActiveWindow | None) -> bool:
+        return False
+
+    def close(self) -> None:
+        return None
+
+
+def is_locker_window(window: ActiveWindow | None) -> bool:
+    if window is None:
+        return False
+    names = {window.app.lower(), window.wm_class.lower()}
+    return bool(names & LOCKER_NAMES)
+
+
+class X11SessionSignals:
+    """Idle time and screen-saver state from the X server (one cheap round trip each)."""
+
+    def __init__(self, display: str | None = None) -> None:
+        self._display_name = display
+        self._display: Display | None = None
+        self._available: bool | None = None
+
+    def _connection(self) -> Display | None:
+        if self._available is False:
+            return None
+        if self._display is None:
+            from Xlib import error
+            from Xlib.display import Display
+
+            try:
+                self._display = Display(self._display_name)
+            except (error.DisplayError, error.XauthError, error.XNoAuthError, OSError,
+                    TypeError):
+                self._available = False
+                return None
+            self._available = self._display.has_extension("MIT-SCREEN-SAVER")
+            if not self._available:
+                self.close()
+                self._available = False
+                return None
+        return self._display
+
+    @property
+    def available(self) -> bool:
+        return self._connection() is not None
+
+    def _query(self) -> tuple[float, bool] | None:
+        from Xlib import error
+
+        display = self._connection()
+        if display is None:
+            return None
+        try:
+            info = display.screen().root.screensaver_query_info()
+        except (error.XError, error.ConnectionClosedError, OSError):
+            self.close()
+            return None
+        # state: 0 Off, 1 On, 3 Disabled
+        return float(info.idle) / 1000.0, int(info.state) == 1
+
+    def idle_seconds(self) -> float | None:
+        result = self._query()
+        return None if result is None else result[0]
+
+    def screen_locked(self, window: ActiveWindow | None) -> bool:
+        if is_locker_window(window):
+            return True
+        result = self._query()
+        return bool(result and result[1])
+
+    def close(self) -> None:
+        if self._display is not None:
+            try:
+                self._display.close()
+            except OSError:
+                pass
+            self._display = None
