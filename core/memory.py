@@ -249,7 +249,8 @@ class Memory:
         the writer; call it again after unlocking to finish an interrupted re-key."""
         self._repaired = True
         self.acquire_writer("repair")
-        return repair_vault(self._store, self._vault, state_dir=self._state_dir)
+        return repair_vault(self._store, self._vault, state_dir=self._state_dir,
+                            other_live_keys=self.conversations.live_key_ids)
 
     @property
     def _state_dir(self) -> Path:

@@ -17,6 +17,7 @@ no other process is adding rows or keys meanwhile. Works while locked. It:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +54,10 @@ def _delete_ids(store: EncryptedStore, name: str, ids: list[str]) -> None:
 
 
 def repair_vault(store: EncryptedStore, vault: Vault, *, state_dir: Path,
-                 now: datetime | None = None) -> RepairReport:
+                 now: datetime | None = None,
+                 other_live_keys: Callable[[], set[str]] | None = None) -> RepairReport:
+    """Repair what a crash can leave behind. ``other_live_keys`` names data keys used outside
+    the memory tables (chat history), which must never be destroyed as orphans."""
     finished = waits = False
     pending = read_journal(state_dir)
     if pending is not None:
@@ -108,6 +112,8 @@ def repair_vault(store: EncryptedStore, vault: Vault, *, state_dir: Path,
     if orphan_images or stray_frames or stray_thumbs:
         rows = {name: store.row_meta(name) for name in TABLES}
     used = {r.key_id for t in rows.values() for r in t}
+    if other_live_keys is not None:
+        used |= other_live_keys()
     current = bucket_of(now or datetime.now(UTC))
     own = vault.own_write_key_ids()
     orphan_keys = [k for k, b in keys.items() if k not in used and b < current and k not in own]

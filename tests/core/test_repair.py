@@ -92,3 +92,27 @@ def test_an_interrupted_forget_is_finished_and_waits_for_unlock_to_rekey(
     records, _, unreadable = unlocked._store.load_all()
     assert [r.text for r in records] == ["same hour, stays"] and unreadable == 0
     unlocked.close()
+
+
+def test_repair_keeps_the_keys_of_chat_turns(tmp_path: Path) -> None:
+    """Chat turns are sealed with data keys too: repair must not destroy them as orphans."""
+    from core.chat.answer import Answer
+
+    home = tmp_path / "h"
+    mem = new_memory(home)
+    answer = Answer(question="what did I read?", text="A note about otters.", citations=(),
+                    route="search", model=None, supported=False)
+    conv, _ = mem.conversations.add_turn(answer)
+    mem.close()
+    mem = open_memory(home)
+    # An hour later than the turn's bucket: its key is "old" and unused by any memory row.
+    later = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
+    from core.repair import repair_vault
+
+    report = repair_vault(mem._store, mem._vault, state_dir=mem._state_dir, now=later,
+                          other_live_keys=mem.conversations.live_key_ids)
+    assert report.orphan_keys == 0
+    mem.unlock(PASS)
+    turns = mem.conversations.turns(conv)
+    assert [t.answer for t in turns] == ["A note about otters."]
+    mem.close()
