@@ -79,7 +79,7 @@ def load(root: Path = ROOT) -> AppMetadata:
         maintainer="Afterimage maintainers <maintainers@afterimage.invalid>",
         license=license_text,
         linux_prefix="/opt/afterimage",
-        categories=("Utility", "Office"),
+        categories=("Utility",),
         keywords=("memory", "screen", "search", "recall", "history", "ocr"),
         macos_min_version="11.0",
     )
@@ -91,7 +91,7 @@ def desktop_entry(meta: AppMetadata, exec_cmd: str | None = None) -> str:
     """The launcher shown in application menus (/usr/share/applications)."""
     return _desktop({
         "Type": "Application",
-        "Version": "1.5",
+        "Version": "1.4",
         "Name": meta.display_name,
         "GenericName": "Screen Memory",
         "Comment": meta.summary,
@@ -115,7 +115,7 @@ def autostart_entry(meta: AppMetadata, exec_cmd: str | None = None) -> str:
     """
     return _desktop({
         "Type": "Application",
-        "Version": "1.5",
+        "Version": "1.4",
         "Name": f"{meta.display_name} capture service",
         "Comment": "Remembers what you see on screen (stops when the vault is locked)",
         "Exec": f"{exec_cmd or meta.name} service",
