@@ -22,7 +22,7 @@ from typing import Any
 FORBIDDEN_FILE = re.compile(
     r"^(libcu(?!ps)[a-z]*|libnvrtc|libnvjitlink|libnvToolsExt|libnvinfer|libnccl|libtorch"
     r"|libc10|libcaffe2|libtriton|cudnn|cublas|cudart|cufft|curand|cusolver|cusparse"
-    r"|onnxruntime_providers_(cuda|tensorrt|rocm|migraphx))",
+    r"|(lib)?onnxruntime_providers_(cuda|tensorrt|rocm|migraphx))",
     re.IGNORECASE,
 )
 FORBIDDEN_DIRS = {"nvidia", "torch", "torchvision", "triton", "open_clip", "cuda"}
