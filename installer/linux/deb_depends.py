@@ -18,6 +18,16 @@ from pathlib import Path
 
 # dlopen()ed by Qt's xcb GL integrations; PyInstaller never bundles the GL stack.
 DLOPENED = ["libgl1", "libegl1"]
+# Needed by Qt's Wayland plugins but often absent from a headless build machine (so dpkg -S
+# cannot name their package here): the Debian package of each soname.
+KNOWN_PACKAGES = {
+    "libwayland-client.so.0": "libwayland-client0",
+    "libwayland-cursor.so.0": "libwayland-cursor0",
+    "libwayland-egl.so.1": "libwayland-egl1",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+}
 LIBC_SONAMES = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
                 "libutil.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1",
                 "libresolv.so.2"}
@@ -89,6 +99,7 @@ def depends(bundle: Path) -> tuple[list[str], list[str]]:
             continue
         path = sys_paths.get(soname)
         package = owning_package(path) if path else None
+        package = package or KNOWN_PACKAGES.get(soname)
         if package is None:
             missing_here.append(soname)
         else:
