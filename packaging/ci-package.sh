@@ -38,7 +38,8 @@ log "bundle"
 bash packaging/build.sh
 
 log "deb"
-bash installer/linux/build_deb.sh
+# zstd: ~1 min instead of ~40 min for xz on 2 shared cores (the release build uses xz).
+DEB_COMPRESSION="${DEB_COMPRESSION:-zstd}" bash installer/linux/build_deb.sh
 DEB="$(ls -t build/deb/*.deb | head -1)"
 
 log "lintian"

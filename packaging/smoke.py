@@ -181,7 +181,8 @@ def gui_step(s: Smoke, shot_path: Path) -> None:
             step["seconds_to_first_window"] = round(seen, 2)
             time.sleep(2.0)  # let it paint
             shot_path.parent.mkdir(parents=True, exist_ok=True)
-            with mss.mss(display=s.display) as grab:
+            factory = getattr(mss, "MSS", None) or mss.mss
+            with factory(display=s.display) as grab:
                 img = grab.grab(grab.monitors[1])
                 mss.tools.to_png(img.rgb, img.size, output=str(shot_path))
             step["screenshot"] = str(shot_path.relative_to(ROOT))
