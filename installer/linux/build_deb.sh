@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Build the Debian package from the PyInstaller bundle (run packaging/build.sh first).
+#
+#   bash installer/linux/build_deb.sh [BUNDLE_DIR]   -> build/deb/afterimage_<version>-1_<arch>.deb
+#
+# Layout: /opt/afterimage (the bundle), /usr/bin/afterimage (symlink), the desktop entry,
+# hicolor icons, the man page, /usr/share/doc/afterimage, and the capture service's autostart
+# entry in /usr/share/afterimage/autostart/ (installed per user by the app, not system-wide:
+# see docs/packaging.md). Depends are computed from the bundle's ELF files.
+# Environment: AFTERIMAGE_VENV (python for the helpers), DEB_COMPRESSION (xz|zstd|gzip; xz).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+VENV="${AFTERIMAGE_VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+[[ -x "$PY" ]] || PY="$(command -v python3)"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+BUNDLE="${1:-$ROOT/build/pyinstaller/dist/afterimage}"
+[[ -x "$BUNDLE/afterimage" ]] || { echo "ERROR: no bundle at $BUNDLE (bash packaging/build.sh)" >&2; exit 1; }
+for tool in dpkg-deb dpkg fakeroot readelf objdump; do
+    command -v "$tool" >/dev/null || { echo "ERROR: $tool is missing (apt-get install -y dpkg-dev fakeroot binutils)" >&2; exit 1; }
+done
+
+meta() { "$PY" packaging/metadata.py "$@"; }
+NAME="$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["name"])' < <(meta show))"
+VERSION="$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["version"])' < <(meta show))"
+ARCH="$(dpkg --print-architecture)"
+export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
+OUT_DIR="$ROOT/build/deb"
+STAGE="$OUT_DIR/stage"
+DEB="$OUT_DIR/${NAME}_${VERSION}-1_${ARCH}.deb"
+
+echo "==> staging $NAME $VERSION ($ARCH)"
+rm -rf "$STAGE" && mkdir -p "$STAGE/DEBIAN"
+install -d "$STAGE/opt" "$STAGE/usr/bin" "$STAGE/usr/share/applications" \
+    "$STAGE/usr/share/$NAME/autostart" "$STAGE/usr/share/doc/$NAME" "$STAGE/usr/share/man/man1" \
+    "$STAGE/usr/share/lintian/overrides"
+cp -a "$BUNDLE" "$STAGE/opt/$NAME"
+ln -s "/opt/$NAME/$NAME" "$STAGE/usr/bin/$NAME"
+
+meta render desktop --out "$STAGE/usr/share/applications/$NAME.desktop"
+meta render autostart --out "$STAGE/usr/share/$NAME/autostart/$NAME-service.desktop"
+meta render deb-copyright --out "$STAGE/usr/share/doc/$NAME/copyright"
+meta render deb-changelog --out "$STAGE/usr/share/doc/$NAME/changelog.Debian.gz"
+meta render manpage --out "$STAGE/usr/share/man/man1/$NAME.1.gz"
+cp installer/linux/lintian-overrides "$STAGE/usr/share/lintian/overrides/$NAME"
+
+for png in assets/icons/afterimage-*.png; do
+    size="${png##*-}"; size="${size%.png}"
+    install -D -m 644 "$png" "$STAGE/usr/share/icons/hicolor/${size}x${size}/apps/$NAME.png"
+done
+install -D -m 644 assets/icons/afterimage.svg "$STAGE/usr/share/icons/hicolor/scalable/apps/$NAME.svg"
+
+for script in postinst prerm postrm; do
+    install -m 755 "installer/linux/debian/$script" "$STAGE/DEBIAN/$script"
+done
+
+# Permissions Debian expects: directories 755, files 644, the executable and ELF programs
+# 755, shared libraries 644.
+find "$STAGE" -type d -exec chmod 755 {} +
+find "$STAGE" -type f ! -path "$STAGE/DEBIAN/*" -exec chmod 644 {} +
+chmod 755 "$STAGE/opt/$NAME/$NAME"
+
+echo "==> computing Depends from the bundle's ELF files"
+DEPENDS="$("$PY" installer/linux/deb_depends.py "$STAGE/opt/$NAME")"
+SIZE_KIB="$(du -sk --apparent-size "$STAGE" --exclude=DEBIAN | cut -f1)"
+meta render deb-control --arch "$ARCH" --installed-size "$SIZE_KIB" --depends "$DEPENDS" \
+    --out "$STAGE/DEBIAN/control"
+(cd "$STAGE" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z \
+    | xargs -0 md5sum > DEBIAN/md5sums)
+chmod 644 "$STAGE/DEBIAN/control" "$STAGE/DEBIAN/md5sums"
+
+echo "==> dpkg-deb (${DEB_COMPRESSION:-xz})"
+rm -f "$DEB"
+start=$(date +%s)
+fakeroot dpkg-deb -Z"${DEB_COMPRESSION:-xz}" --build "$STAGE" "$DEB" >/dev/null
+echo "==> $DEB: $(du -h "$DEB" | cut -f1) (installed: $((SIZE_KIB / 1024)) MiB), packed in $(( $(date +%s) - start )) s"
+cat "$STAGE/DEBIAN/control"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Build the one-folder desktop bundle with PyInstaller and record its size and build time.
+#
+#   bash packaging/build.sh            -> build/pyinstaller/dist/afterimage/{afterimage,_internal/}
+#
+# Writes packaging/build-report.json (size, file count, largest parts, build seconds) and
+# fails when CUDA/torch files ended up in the bundle or a packaged model is missing.
+# Environment:
+#   AFTERIMAGE_VENV        venv with afterimage[packaging] installed (default: <repo>/.venv)
+#   AFTERIMAGE_BUILD_DIR   where PyInstaller works and writes (default: <repo>/build/pyinstaller)
+# See docs/packaging.md.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="${AFTERIMAGE_VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+BUILD_DIR="${AFTERIMAGE_BUILD_DIR:-$ROOT/build/pyinstaller}"
+REPORT="$ROOT/packaging/build-report.json"
+
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+[[ -x "$PY" ]] || die "no venv at $VENV (bash scripts/install.sh, or set AFTERIMAGE_VENV)"
+# The checkout's code, not whatever afterimage the venv may have installed in editable mode.
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+PYI_VERSION="$("$PY" -c 'import PyInstaller; print(PyInstaller.__version__)' 2>/dev/null)" \
+    || die "PyInstaller is not installed: $PY -m pip install -c requirements.lock -e '.[packaging]'"
+
+echo "==> PyInstaller $PYI_VERSION: building the bundle in $BUILD_DIR/dist/afterimage"
+rm -rf "$BUILD_DIR/dist/afterimage"
+start=$(date +%s.%N)
+"$PY" -m PyInstaller --noconfirm --clean --log-level "${PYI_LOG_LEVEL:-WARN}" \
+    --distpath "$BUILD_DIR/dist" --workpath "$BUILD_DIR/work" \
+    packaging/afterimage.spec
+end=$(date +%s.%N)
+seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+
+"$PY" packaging/check_bundle.py "$BUILD_DIR/dist/afterimage" --build-seconds "$seconds" \
+    --pyinstaller-version "$PYI_VERSION" --report "$REPORT"
+echo "==> report: ${REPORT#"$ROOT"/}"

@@ -1,0 +1,82 @@
+"""Drop parts of the Qt runtime Afterimage never loads, and the libraries only they needed.
+
+Used by afterimage.spec after Analysis: removes Qt translations of other modules, the
+embedded-Linux platform plugins (eglfs, linuxfb, vnc, vkkhrdisplay) and the GTK3 platform
+theme (which drags GTK, cairo, pango and atk from the build machine into the bundle). Then
+removes each top-level shared library that only the dropped plugins needed (by ELF NEEDED).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+
+DROP_PATTERNS = [
+    r"PySide6/Qt/translations/(?!qtbase_)",
+    r"PySide6/Qt/plugins/platforms/lib(qeglfs|qlinuxfb|qvnc|qvkkhrdisplay)\.so",
+    r"PySide6/Qt/plugins/egldeviceintegrations/",
+    r"PySide6/Qt/plugins/platformthemes/libqgtk3\.so",
+    # Arrow Flight and the S3 filesystem (see hooks/hook-pyarrow.py); the contrib hook's
+    # collect_dynamic_libs brings them back whatever our hook says.
+    r"pyarrow/lib(arrow_flight|arrow_python_flight|arrow_s3|arrow_python_parquet_encryption)",
+]
+_DROP = re.compile("|".join(f"(?:{p})" for p in DROP_PATTERNS))
+
+Entry = tuple  # (dest_name, src_path, typecode) as in PyInstaller's TOC lists
+
+
+def needed(path: str) -> set[str]:
+    """The NEEDED sonames of an ELF file (empty for anything else, or without readelf)."""
+    readelf = shutil.which("readelf")
+    if readelf is None or not sys.platform.startswith("linux"):
+        return set()
+    out = subprocess.run([readelf, "-d", path], capture_output=True, text=True,
+                         check=False).stdout
+    return set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out))
+
+
+def prune(binaries: Iterable[Entry], datas: Iterable[Entry]) -> tuple[list[Entry],
+                                                                        list[Entry],
+                                                                        list[str]]:
+    binaries, datas = list(binaries), list(datas)
+    dropped = [e for e in binaries + datas if _DROP.search(e[0].replace("\\", "/"))]
+    dropped_names = {e[0] for e in dropped}
+    keep_bins = [e for e in binaries if e[0] not in dropped_names]
+    keep_datas = [e for e in datas if e[0] not in dropped_names]
+    if not sys.platform.startswith("linux"):
+        return keep_bins, keep_datas, sorted(dropped_names)
+    # Libraries at the top of the bundle that a dropped plugin needed: drop those that no
+    # kept binary needs, repeatedly (a dropped library's own needs may become orphans).
+    cache: dict[str, set[str]] = {}
+
+    def needs(entry: Entry) -> set[str]:
+        if entry[1] not in cache:
+            cache[entry[1]] = needed(entry[1])
+        return cache[entry[1]]
+
+    candidates: set[str] = set()
+    for entry in dropped:
+        candidates |= needs(entry)
+    while True:
+        kept_needs: set[str] = set()
+        for entry in keep_bins:
+            kept_needs |= needs(entry)
+        orphans = [e for e in keep_bins
+                   if "/" not in e[0] and e[0] in candidates and e[0] not in kept_needs]
+        if not orphans:
+            break
+        for entry in orphans:
+            candidates |= needs(entry)
+            dropped_names.add(entry[0])
+        orphan_names = {e[0] for e in orphans}
+        keep_bins = [e for e in keep_bins if e[0] not in orphan_names]
+    # Safety: nothing we keep may need a library we dropped.
+    kept_needs = set().union(*(needs(e) for e in keep_bins)) if keep_bins else set()
+    broken = sorted(n.rsplit("/", 1)[-1] for n in dropped_names
+                    if n.rsplit("/", 1)[-1] in kept_needs)
+    if broken:
+        raise RuntimeError(f"bundle_filter: dropped libraries still needed: {broken}")
+    return keep_bins, keep_datas, sorted(dropped_names)

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The slow packaging job (separate from .ci/run's fast test suite):
+#   bundle (PyInstaller) -> .deb -> lintian -> AppDir/AppImage -> smoke test of the installed
+#   .deb under Xvfb (install, CLI, GUI screenshot, apt remove + purge keep the vault)
+#   [-> benchmark of the bundle with --bench].
+#
+#   bash packaging/ci-package.sh [--bench]
+#
+# Takes ~12-20 minutes on the 2-core CI machine (PyInstaller ~2-4 min, dpkg-deb xz ~4-6 min,
+# smoke ~1-2 min); see docs/packaging.md. Needs root for apt (build tools, installing the .deb).
+# Outputs: build/pyinstaller/dist/afterimage/, build/deb/*.deb, build/deb/lintian.txt,
+# build/appimage/, packaging/build-report.json, packaging/smoke-report.json,
+# packaging/smoke/gui.png.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="${AFTERIMAGE_VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+export AFTERIMAGE_VENV="$VENV"
+BENCH=0
+[[ "${1:-}" == --bench ]] && BENCH=1
+log() { printf '\n==== %s (%ss)\n' "$*" "$SECONDS"; }
+
+log "tools"
+[[ -x "$PY" ]] || bash scripts/install.sh --no-launch
+BUILD_PACKAGES=(dpkg-dev fakeroot lintian desktop-file-utils squashfs-tools binutils)
+missing=()
+for pkg in "${BUILD_PACKAGES[@]}"; do
+    dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null | grep -q '^ii' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+"$PY" -c 'import PyInstaller' 2>/dev/null \
+    || "$PY" -m pip install --disable-pip-version-check -q -c requirements.lock -e ".[packaging]"
+
+log "bundle"
+bash packaging/build.sh
+
+log "deb"
+# zstd: ~1 min instead of ~40 min for xz on 2 shared cores (the release build uses xz).
+DEB_COMPRESSION="${DEB_COMPRESSION:-zstd}" bash installer/linux/build_deb.sh
+DEB="$(ls -t build/deb/*.deb | head -1)"
+
+log "lintian"
+lintian --no-tag-display-limit --info "$DEB" > build/deb/lintian.txt 2>&1 || true
+errors="$(grep -c '^E: ' build/deb/lintian.txt || true)"
+warnings="$(grep -c '^W: ' build/deb/lintian.txt || true)"
+echo "lintian: $errors errors, $warnings warnings (build/deb/lintian.txt)"
+grep -E '^(E|W): ' build/deb/lintian.txt | sed 's/^/  /' | head -40 || true
+
+log "AppImage"
+bash installer/linux/build_appimage.sh
+
+log "smoke"
+bash packaging/smoke.sh --deb "$DEB"
+
+if ((BENCH)); then
+    log "benchmark"
+    PYTHONPATH="$ROOT" "$PY" -m bench.bench_bundle
+fi
+log "done"
+if [[ "$errors" != 0 ]]; then
+    echo "FAIL: lintian reported errors" >&2
+    exit 1
+fi

