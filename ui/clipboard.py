@@ -12,7 +12,8 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 PASSWORD_HINT = "x-kde-passwordManagerHint"
-WINDOWS_EXCLUDE = 'application/x-qt-windows-mime;value="ExcludeClipboardContentFromMonitorProcessing"'
+WINDOWS_EXCLUDE = ('application/x-qt-windows-mime;'
+                   'value="ExcludeClipboardContentFromMonitorProcessing"')
 
 
 def private_mime(text: str) -> QMimeData:

@@ -37,7 +37,7 @@ class GuiSettings:
     def autolock_minutes(self) -> int:
         """Lock after this many minutes without input to the app (0: never)."""
         try:
-            value = int(self._qs.value("autolock_minutes", self._default_autolock))  # type: ignore[arg-type]
+            value = int(str(self._qs.value("autolock_minutes", self._default_autolock)))
         except (TypeError, ValueError):
             return self._default_autolock
         return max(0, min(value, 24 * 60))

@@ -22,8 +22,8 @@ from core.records import MemoryRecord
 from core.timeline import MomentSummary, TimelineHour
 from core.vault import KdfParams
 from ui.adapters import FacadeForget, LocalCaptureControl, UnavailableChat
-from ui.background import Background, Handle, Job
 from ui.backends import ChatBackend, ForgetBackend, ServiceControl
+from ui.background import Background, Handle, Job
 
 Fail = Callable[[BaseException], None] | None
 

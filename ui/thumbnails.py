@@ -27,6 +27,7 @@ class ThumbnailCache(QObject):
         self._pending: set[str] = set()
         self._missing: set[str] = set()  # ids with no thumbnail kept (text tier)
         session.locked.connect(self.clear)
+        session.changed.connect(self.clear)  # forgotten memories must not linger
 
     def __len__(self) -> int:
         return len(self._cache)
@@ -39,9 +40,13 @@ class ThumbnailCache(QObject):
         if load and self._session.is_unlocked and memory_id not in self._pending \
                 and memory_id not in self._missing:
             self._pending.add(memory_id)
-            self._session.thumbnail(memory_id,
-                                    on_success=lambda r, i=memory_id: self._loaded(i, r),
-                                    on_failure=lambda _exc, i=memory_id: self._pending.discard(i))
+            def loaded(result: MemoryImage | None, i: str = memory_id) -> None:
+                self._loaded(i, result)
+
+            def failed(_exc: BaseException, i: str = memory_id) -> None:
+                self._pending.discard(i)
+
+            self._session.thumbnail(memory_id, on_success=loaded, on_failure=failed)
         return None
 
     def has_no_image(self, memory_id: str) -> bool:
