@@ -407,6 +407,7 @@ class TimelineView(QWidget):
         self.days.setAccessibleName("Days")
         self.days.setMaximumWidth(190)
         self.days.setMinimumWidth(150)
+        self.days.setSpacing(3)
         self.days.currentRowChanged.connect(self._day_changed)
         lay.addWidget(self.days)
 
@@ -556,7 +557,8 @@ class TimelineView(QWidget):
         self.days.blockSignals(True)
         self.days.clear()
         for entry in self._days:
-            item = QListWidgetItem(f"{day_label(entry.day)}\n{entry.count:,} moments")
+            n = entry.count
+            item = QListWidgetItem(f"{day_label(entry.day)}\n{n:,} moment{'s' if n != 1 else ''}")
             item.setToolTip(entry.day.isoformat())
             self.days.addItem(item)
         self.days.blockSignals(False)
@@ -617,7 +619,8 @@ class TimelineView(QWidget):
         self.scrub.blockSignals(True)
         self.scrub.setRange(0, max(0, len(rows) - 1))
         self.scrub.blockSignals(False)
-        self.position.setText(f"{len(rows)} moments this hour" if rows else "")
+        self.position.setText(f"{len(rows)} moment{'s' if len(rows) != 1 else ''} this hour"
+                              if rows else "")
         if rows:
             self._set_current_row(rows[-1] if select == "last" else rows[0])
 

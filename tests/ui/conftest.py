@@ -1,0 +1,143 @@
+"""Fixtures for GUI tests: a real vault with memories imported from rendered screenshots.
+
+The vault is built once per session (OCR and embeddings are real) and copied for each test,
+so tests that forget or change the passphrase do not affect the others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from PIL import Image, ImageDraw
+
+from core.config import Config, Paths, SecurityConfig
+from core.memory import Memory
+from core.vault import KdfParams
+from tests.support import PASSPHRASE, render_text_png
+
+SECRET_TITLE = "Quarterly plan ZEPHYRQUOKKA"
+SECRET_WORD = "ZEPHYRQUOKKA"
+MAGENTA = (255, 0, 255)
+
+# name (local time in the file name), app, title, lines
+SHOTS = [
+    ("2024-05-13_09-05-10", "firefox", "Hotel Miramar booking", ["Hotel Miramar", "Check-in 14 June",
+                                                                 "Sea view double room"]),
+    ("2024-05-13_09-06-40", "firefox", "Hotel Miramar booking", ["Hotel Miramar payment",
+                                                                 "Total 412 EUR"]),
+    ("2024-05-13_09-30-00", "code", "budget.py", ["def monthly_budget():", "rent = 950"]),
+    ("2024-05-13_11-15-00", "thunderbird", SECRET_TITLE, [SECRET_WORD + " launch notes",
+                                                          "Ship the beta on Friday"]),
+    ("2024-05-14_16-45-00", "gimp", "Magenta poster", ["Poster draft"]),
+]
+
+
+def cheap_kdf() -> KdfParams:
+    return KdfParams(salt=os.urandom(16), memory_kib=8192, iterations=1)
+
+
+def cheap_config() -> Config:
+    return replace(Config(), security=SecurityConfig(kdf_memory_mib=8, kdf_iterations=1,
+                                                     kdf_min_seconds=0))
+
+
+def paths_for(home: Path) -> Paths:
+    return Paths(config_file=home / "config.toml", data_dir=home)
+
+
+@dataclass(frozen=True)
+class VaultInfo:
+    home: Path
+    ids: tuple[str, ...]
+    secret_texts: tuple[str, ...]
+
+    @property
+    def paths(self) -> Paths:
+        return paths_for(self.home)
+
+
+def _render(folder: Path) -> list[Path]:
+    files = []
+    for name, app, title, lines in SHOTS:
+        path = render_text_png(folder / f"{name}.png", lines, size=(640, 360), font_size=26)
+        if app == "gimp":  # a memory whose pixels are unmistakable (for the lock test)
+            img = Image.open(path).convert("RGB")
+            ImageDraw.Draw(img).rectangle((0, 200, 640, 360), fill=MAGENTA)
+            img.save(path)
+        (folder / f"{name}.json").write_text(json.dumps({"app": app, "title": title}))
+        files.append(path)
+    return files
+
+
+@pytest.fixture(scope="session")
+def template_vault(tmp_path_factory: pytest.TempPathFactory) -> VaultInfo:
+    root = tmp_path_factory.mktemp("vault-template")
+    shots = root / "shots"
+    shots.mkdir()
+    files = _render(shots)
+    home = root / "home"
+    memory = Memory.create(cheap_config(), paths_for(home), PASSPHRASE, kdf=cheap_kdf())
+    try:
+        report = memory.import_paths(files)
+        assert len(report.imported) == len(SHOTS), report.failed
+        ids = tuple(report.imported)
+    finally:
+        memory.close()
+    shutil.rmtree(shots)
+    return VaultInfo(home=home, ids=ids, secret_texts=(SECRET_TITLE, SECRET_WORD))
+
+
+@pytest.fixture
+def vault(template_vault: VaultInfo, tmp_path: Path) -> VaultInfo:
+    home = tmp_path / "home"
+    shutil.copytree(template_vault.home, home)
+    return replace(template_vault, home=home)
+
+
+@dataclass
+class App:
+    session: object
+    window: object
+    theme: object
+    prefs: object
+    memory: Memory
+
+
+@pytest.fixture
+def app_parts(qtbot, vault: VaultInfo) -> Iterator[App]:
+    from PySide6.QtWidgets import QApplication
+
+    from ui.background import Background
+    from ui.gui_settings import GuiSettings
+    from ui.main_window import MainWindow
+    from ui.session import Session
+    from ui.theme import Theme
+
+    QApplication.instance().setStyle("Fusion")  # type: ignore[union-attr]
+    memory = Memory.open(cheap_config(), vault.paths)
+    prefs = GuiSettings(vault.home / "gui.ini")
+    theme = Theme(prefs.theme)
+    session = Session(cheap_config(), vault.paths, Background(), memory=memory,
+                      display_available=False)
+    window = MainWindow(session, theme, prefs, kdf=cheap_kdf())
+    window.keep_running_on_close = False
+    qtbot.addWidget(window)
+    window.resize(1180, 780)
+    window.show()
+    yield App(session, window, theme, prefs, memory)
+    session.close()
+
+
+def unlock(qtbot, app: App, passphrase: str = PASSPHRASE) -> None:
+    window = app.window
+    window.unlock_screen.passphrase.setText(passphrase)
+    window.unlock_screen.submit()
+    qtbot.waitUntil(lambda: app.session.is_unlocked, timeout=20000)
