@@ -205,7 +205,10 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(self.wizard)
             self.wizard.deleteLater()
             self.wizard = None
-        self._show_current()
+        if self._session.is_unlocked:
+            self._on_unlocked()
+        else:
+            self._show_current()
 
     def _show_current(self) -> None:
         if not self._session.has_vault and self.wizard is not None:

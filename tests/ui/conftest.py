@@ -141,3 +141,73 @@ def unlock(qtbot, app: App, passphrase: str = PASSPHRASE) -> None:
     window.unlock_screen.passphrase.setText(passphrase)
     window.unlock_screen.submit()
     qtbot.waitUntil(lambda: app.session.is_unlocked, timeout=20000)
+
+
+class ScriptedChat:
+    """A ChatBackend for tests: streams a fixed answer citing real memories, slowly.
+
+    The real chat component comes with the chat issue; this stands in for it so the panel's
+    streaming, citations and stop button are exercised against real memory ids.
+    """
+
+    def __init__(self, ids: tuple[str, ...], delay: float = 0.01, repeat: int = 1) -> None:
+        self.ids = ids
+        self.delay = delay
+        self.repeat = repeat
+        self.tokens_sent = 0
+        self.questions: list[str] = []
+
+    @property
+    def feature(self):
+        from ui.backends import Feature
+
+        return Feature.yes()
+
+    def ask_stream(self, question, cancel):
+        import time
+
+        from ui.backends import ChatToken, Citation
+
+        self.questions.append(question)
+        yield Citation(1, self.ids[0], label="Hotel Miramar booking")
+        yield Citation(2, self.ids[3], label="launch notes")
+        words = ("You booked the Hotel Miramar [1] and planned the launch [2]. " * self.repeat)
+        for word in words.split(" "):
+            if cancel.cancelled:
+                return
+            time.sleep(self.delay)
+            self.tokens_sent += 1
+            yield ChatToken(word + " ")
+
+
+class LatencyProbe:
+    """Measures how late a 10 ms QTimer fires: the UI thread's longest stall."""
+
+    def __init__(self, interval_ms: int = 10) -> None:
+        import time
+
+        from PySide6.QtCore import QTimer
+
+        self._time = time.perf_counter
+        self.interval = interval_ms / 1000
+        self.lateness: list[float] = []
+        self._last = self._time()
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._last = self._time()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now = self._time()
+        self.lateness.append(max(0.0, now - self._last - self.interval))
+        self._last = now
+
+    @property
+    def worst_ms(self) -> float:
+        return 1000 * max(self.lateness, default=0.0)
