@@ -139,6 +139,7 @@ class Background(QObject):
         self._keyed: dict[str, Handle[Any]] = {}
         self._live: dict[int, tuple[Handle[Any], _Relay]] = {}
         self._next = 0
+        self._closed = False
 
     # ------------------------------------------------------------------ public
     def read(self, fn: Callable[[Job], T], *, on_success: Callable[[T], None] | None = None,
@@ -188,6 +189,8 @@ class Background(QObject):
         return bool(ok)
 
     def shutdown(self, msecs: int = 5000) -> None:
+        """Cancel everything, wait for the workers; later requests are refused silently."""
+        self._closed = True
         self.cancel_all()
         self._reads.clear()
         self._writes.clear()
@@ -205,6 +208,10 @@ class Background(QObject):
             self.cancel(key)
         job = Job()
         handle: Handle[T] = Handle(job, self._generation, name)
+        if self._closed:
+            job.cancel()
+            handle.finished = True
+            return handle
         relay = _Relay()  # created here, on the main thread
         job._relay = relay
         op_id = self._next
