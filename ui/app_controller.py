@@ -122,8 +122,19 @@ class AppController(QObject):
         if app is not None:
             app.quit()
 
-    def _shutdown(self) -> None:
+    def dispose(self) -> None:
+        """Release the top-level pieces the controller owns (tray menu, quick chat)."""
+        self.idle.set_minutes(0)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.idle)
         self.tray.hide()
+        self.tray.tray.setContextMenu(None)  # type: ignore[arg-type]
+        self.tray.menu.deleteLater()
+        self.quick_chat.deleteLater()
+
+    def _shutdown(self) -> None:
+        self.dispose()
         self.prefs.sync()
         self.session.close()
         if self.instance is not None:
