@@ -62,4 +62,7 @@ def run_gui(ctx: AppContext) -> int:
     wake.start(250)
     wake.timeout.connect(lambda: None)
     controller.start()
+    from ui import gc_policy
+
+    gc_policy.install()
     return int(app.exec())

@@ -329,6 +329,13 @@ class Memory:
             self._index_version = version
         return self._index
 
+    def warm_up(self) -> None:
+        """Load the search model now, and build the in-memory index if unlocked, so the first
+        search is instant (the GUI calls this on a worker at start and after unlock)."""
+        self._get_embedder().embed(["warm up"])
+        if self._vault.is_unlocked:
+            self._ensure_index()
+
     def search(self, query: str, *, since: datetime | None = None,
                until: datetime | None = None, app: str | None = None,
                limit: int | None = None) -> list[SearchHit]:

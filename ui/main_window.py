@@ -180,6 +180,9 @@ class MainWindow(QMainWindow):
             QShortcut(QKeySequence(keys), self).activated.connect(
                 lambda k=_key: self.show_page(k))
         self._show_current()
+        if session.has_vault:
+            # Load the search model while the unlock screen waits for the passphrase.
+            QTimer.singleShot(300, session.warm_up)
 
     # --------------------------------------------------------------- building
     def _build_wizard(self) -> None:

@@ -21,6 +21,7 @@ from core.memory import Memory, SearchHit, Stats
 from core.records import MemoryRecord
 from core.timeline import MomentSummary, TimelineHour
 from core.vault import KdfParams
+from ui import gc_policy
 from ui.adapters import FacadeForget, LocalCaptureControl, UnavailableChat
 from ui.backends import ChatBackend, ForgetBackend, ServiceControl
 from ui.background import Background, Handle, Job
@@ -77,6 +78,7 @@ class Session(QObject):
         self._unlocked = bool(memory is not None and memory.is_unlocked)
         # The index is built lazily by the first read that needs it; one at a time.
         self._index_lock = threading.Lock()
+        self.models_ready = False
         self._build_backends()
 
     def _build_backends(self) -> None:
@@ -119,6 +121,7 @@ class Session(QObject):
             self.opened.emit()
             self.unlocked.emit()
             on_success(None)
+            self.warm_up()
 
         return self.background.write(work, on_success=done, on_failure=on_failure,
                                      name="create")
@@ -131,9 +134,27 @@ class Session(QObject):
             self._unlocked = True
             self.unlocked.emit()
             on_success(None)
+            self.warm_up()
 
         return self.background.keys(lambda job: memory.unlock(passphrase), on_success=done,
                                     on_failure=on_failure, name="unlock")
+
+    def warm_up(self) -> None:
+        """Load the search model and decrypt the index on a worker, before the first search."""
+        memory = self._mem()
+        index_lock = self._index_lock
+
+        def work(job: Job) -> None:
+            with index_lock:
+                if not job.cancelled:
+                    memory.warm_up()
+
+        def done(_: object) -> None:
+            self.models_ready = True
+            gc_policy.freeze_long_lived()  # the model and index are long-lived now
+
+        self.background.read(work, on_success=done, on_failure=lambda exc: None,
+                             name="warm-up")
 
     def lock(self) -> None:
         """Lock now: widgets clear themselves on ``locked``; keys drop on a worker."""
@@ -149,6 +170,8 @@ class Session(QObject):
                     memory.lock()
 
             self.background.keys(drop, name="lock")
+            self.models_ready = False
+            gc_policy.thaw_on_lock()
         if was or self._memory is not None:
             self.locked.emit()
 
