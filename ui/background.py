@@ -63,7 +63,7 @@ class Job:
         """Send a partial result (e.g. a streamed chat token) to ``on_item``."""
         relay = self._relay
         if relay is not None and not self.cancelled:
-            relay.item.emit(item)
+            relay.item.emit((item,))
 
 
 class _Relay(QObject):
@@ -116,7 +116,9 @@ class _Runnable(QRunnable):
             _log.error("background operation failed: %s", type(exc).__name__)
             self._relay.failed.emit(exc)
         else:
-            self._relay.done.emit(result)
+            # Wrapped in a fresh tuple: sending None itself through a queued Signal(object)
+            # can corrupt None's reference count in PySide (a crash seen in the tour).
+            self._relay.done.emit((result,))
 
 
 class Background(QObject):
@@ -233,11 +235,11 @@ class Background(QObject):
             if not self.busy:
                 self.busy_changed.emit(False)
 
-        def done(result: object) -> None:
+        def done(boxed: tuple[object]) -> None:
             ok = deliverable()
             finish()
             if ok and on_success is not None:
-                on_success(result)  # type: ignore[arg-type]
+                on_success(boxed[0])  # type: ignore[arg-type]
 
         def failed(exc: object) -> None:
             ok = deliverable()
@@ -255,7 +257,7 @@ class Background(QObject):
         if on_progress is not None:
             relay.progress.connect(lambda d, t: on_progress(d, t) if deliverable() else None)
         if on_item is not None:
-            relay.item.connect(lambda item: on_item(item) if deliverable() else None)
+            relay.item.connect(lambda boxed: on_item(boxed[0]) if deliverable() else None)
         if not was_busy:
             self.busy_changed.emit(True)
         pool.start(_Runnable(fn, job, relay))

@@ -30,8 +30,8 @@ MAGENTA = (255, 0, 255)
 
 # name (local time in the file name), app, title, lines
 SHOTS = [
-    ("2024-05-13_09-05-10", "firefox", "Hotel Miramar booking", ["Hotel Miramar", "Check-in 14 June",
-                                                                 "Sea view double room"]),
+    ("2024-05-13_09-05-10", "firefox", "Hotel Miramar booking",
+     ["Hotel Miramar", "Check-in 14 June", "Sea view double room"]),
     ("2024-05-13_09-06-40", "firefox", "Hotel Miramar booking", ["Hotel Miramar payment",
                                                                  "Total 412 EUR"]),
     ("2024-05-13_09-30-00", "code", "budget.py", ["def monthly_budget():", "rent = 950"]),
