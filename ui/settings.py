@@ -42,6 +42,12 @@ MODELS_LATER = ("The model manager (downloads with progress, image search, chat 
                 "with the chat component.")
 
 
+def _form(box: QWidget) -> QFormLayout:
+    form = QFormLayout(box)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+    return form
+
+
 def _note(text: str, parent: QWidget) -> QLabel:
     label = QLabel(text, parent)
     label.setWordWrap(True)
@@ -83,7 +89,7 @@ class SettingsPanel(QScrollArea):
     # --------------------------------------------------------------- sections
     def _capture_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Capture", parent)
-        form = QFormLayout(box)
+        form = _form(box)
         self.service_state = QLabel("", box)
         self.service_state.setWordWrap(True)
         form.addRow("Status:", self.service_state)
@@ -107,7 +113,10 @@ class SettingsPanel(QScrollArea):
         self.capture_now.setToolTip("Capture every monitor once (Afterimage hides its own "
                                     "windows first).")
         self.capture_now.clicked.connect(self.capture_now_requested.emit)
-        form.addRow(self.capture_now)
+        now_row = QHBoxLayout()
+        now_row.addWidget(self.capture_now)
+        now_row.addStretch(1)
+        form.addRow(now_row)
         form.addRow(_note(SERVICE_LATER, box))
         return box
 
@@ -116,7 +125,7 @@ class SettingsPanel(QScrollArea):
         lay = QVBoxLayout(box)
         defaults = QListWidget(box)
         defaults.addItems(list(DEFAULT_EXCLUSIONS))
-        defaults.setMaximumHeight(130)
+        defaults.setFixedHeight(defaults.sizeHintForRow(0) * defaults.count() + 8)
         lay.addWidget(QLabel("Always skipped:", box))
         lay.addWidget(defaults)
         grid = QGridLayout()
@@ -125,14 +134,16 @@ class SettingsPanel(QScrollArea):
             edit = QLineEdit(box)
             edit.setPlaceholderText("comes with the capture service")
             edit.setEnabled(False)
+            edit.setMaximumWidth(420)
             grid.addWidget(edit, row, 1)
+        grid.setColumnStretch(2, 1)
         lay.addLayout(grid)
         lay.addWidget(_note(EXCLUSIONS_LATER, box))
         return box
 
     def _redaction_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Sensitive text", parent)
-        form = QFormLayout(box)
+        form = _form(box)
         for name in DETECTORS:
             combo = QComboBox(box)
             combo.addItems(["Redact (black out, keep the rest)", "Drop the whole frame"])
@@ -143,11 +154,10 @@ class SettingsPanel(QScrollArea):
 
     def _storage_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Storage and retention", parent)
-        form = QFormLayout(box)
+        form = _form(box)
         self.memories = QLabel("—", box)
         form.addRow("Memories:", self.memories)
         self.tiers = QLabel("—", box)
-        self.tiers.setWordWrap(True)
         form.addRow("Kept as:", self.tiers)
         self.disk = QLabel("—", box)
         form.addRow("On disk:", self.disk)
@@ -209,7 +219,7 @@ class SettingsPanel(QScrollArea):
 
     def _models_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Models (all run on this computer)", parent)
-        form = QFormLayout(box)
+        form = _form(box)
         form.addRow("Reading text:", QLabel("PP-OCR (RapidOCR), built in", box))
         form.addRow("Search by meaning:", QLabel(
             f"MiniLM-L6 ({self._session.config.embed.text_model}), built in", box))
@@ -220,7 +230,7 @@ class SettingsPanel(QScrollArea):
 
     def _security_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Passphrase and locking", parent)
-        form = QFormLayout(box)
+        form = _form(box)
         self.old_pass = QLineEdit(box)
         self.new_pass = QLineEdit(box)
         self.new_pass2 = QLineEdit(box)
@@ -228,6 +238,7 @@ class SettingsPanel(QScrollArea):
                            (self.new_pass, "New passphrase"),
                            (self.new_pass2, "Confirm new passphrase")):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
+            edit.setMinimumWidth(280)
             edit.setAccessibleName(name)
             form.addRow(name + ":", edit)
         self.pass_hint = QLabel("", box)
@@ -254,7 +265,7 @@ class SettingsPanel(QScrollArea):
 
     def _appearance_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Appearance", parent)
-        form = QFormLayout(box)
+        form = _form(box)
         self.theme_choice = QComboBox(box)
         for choice, label in ((ThemeChoice.SYSTEM, "Follow the system"),
                               (ThemeChoice.LIGHT, "Light"), (ThemeChoice.DARK, "Dark")):

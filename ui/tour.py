@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             shell = window.shell
             assert shell is not None
             timeline = shell.timeline
+            wait(lambda: timeline.days.count() == 2 and timeline.viewer.record is not None)
             timeline.days.setCurrentRow(1)
             wait(lambda: timeline.viewer.image.has_image and timeline.viewer.record is not None)
             timeline.scrub.setValue(0)
