@@ -46,7 +46,7 @@ class AppController(QObject):
         self.quick_chat.open_memory.connect(self._open_memory)
         if window.shell is not None:
             self._wire_shell()
-        session.opened.connect(self._wire_shell)
+        window.shell_built.connect(self._wire_shell)
         session.unlocked.connect(self.idle.reset)
         if instance is not None:
             instance.show_requested.connect(self.open)
@@ -58,7 +58,6 @@ class AppController(QObject):
     def _wire_shell(self) -> None:
         shell = self.window.shell
         if shell is None:
-            QTimer.singleShot(0, self._wire_shell)
             return
         shell.settings.autolock_changed.connect(self.idle.set_minutes)
         shell.settings.capture_now_requested.connect(self.capture_now)

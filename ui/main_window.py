@@ -19,19 +19,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.vault import KdfParams
-from ui.chat import ChatPanel
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.vault import KdfParams
 from ui.first_run import FirstRunWizard
-from ui.forget import ForgetFlow
 from ui.gui_settings import GuiSettings
-from ui.search import SearchPanel
 from ui.session import Session
-from ui.settings import SettingsPanel
 from ui.theme import Theme, app_icon
-from ui.thumbnails import ThumbnailCache
-from ui.timeline import TimelineView
 from ui.unlock import UnlockScreen
-from ui.viewer import MemoryViewer
 
 PAGES = (("timeline", "Timeline", "timeline", "Ctrl+1"),
          ("search", "Search", "search", "Ctrl+2"),
@@ -45,6 +41,15 @@ class Shell(QWidget):
     def __init__(self, session: Session, theme: Theme, prefs: GuiSettings,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Imported here: the pages are only needed once unlocked (fast first paint).
+        from ui.chat import ChatPanel
+        from ui.forget import ForgetFlow
+        from ui.search import SearchPanel
+        from ui.settings import SettingsPanel
+        from ui.thumbnails import ThumbnailCache
+        from ui.timeline import TimelineView
+        from ui.viewer import MemoryViewer
+
         self._session = session
         self._theme = theme
         self.thumbs = ThumbnailCache(session, parent=self)
@@ -130,6 +135,7 @@ class Shell(QWidget):
 class MainWindow(QMainWindow):
     quit_requested = Signal()
     lock_requested = Signal()
+    shell_built = Signal()
 
     def __init__(self, session: Session, theme: Theme, prefs: GuiSettings, *,
                  kdf: KdfParams | None = None, parent: QWidget | None = None) -> None:
@@ -152,10 +158,11 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.unlock_screen)
         self.wizard: FirstRunWizard | None = None
         self.shell: Shell | None = None
-        if session.has_vault:
-            self._build_shell()
-        else:
+        if not session.has_vault:
             self._build_wizard()
+        elif session.is_unlocked:
+            self._build_shell()
+        # else: the shell is built on first unlock (a locked start paints sooner)
         self.message = QLabel("", self)
         self.busy = QProgressBar(self)
         self.busy.setRange(0, 0)
@@ -201,6 +208,7 @@ class MainWindow(QMainWindow):
         self.shell.lock_button.clicked.connect(self.lock_requested.emit)
         self.shell.settings.lock_requested.connect(self.lock_requested.emit)
         self.shell.forget_flow.message.connect(self.show_message)
+        self.shell_built.emit()
 
     def _vault_created(self) -> None:
         self._build_shell()
@@ -253,6 +261,7 @@ class MainWindow(QMainWindow):
         QPixmapCache.clear()
 
     def _on_unlocked(self) -> None:
+        self._build_shell()
         self._show_current()
         if self.shell is not None:
             self.shell.timeline.refresh()

@@ -16,7 +16,8 @@ from PySide6.QtSvg import QSvgRenderer
 
 from core.resources import assets_dir
 
-ICON_SIZES = (16, 20, 24, 32, 48, 64, 128, 256)
+ICON_SIZES = (16, 24, 32, 64, 256)
+_ICON_CACHE: dict[tuple[str, str], QIcon] = {}
 
 
 class ThemeChoice(Enum):
@@ -56,12 +57,12 @@ def _render(svg: bytes, size: int, ratio: float) -> QPixmap:
 
 def svg_icon(name: str, color: QColor | str | None = None) -> QIcon:
     """An icon from ``assets/icons/<name>.svg`` at every common size (crisp on HiDPI)."""
+    hex_color = QColor(color).name() if color is not None else "#808080"
+    cached = _ICON_CACHE.get((name, hex_color))
+    if cached is not None:
+        return cached
     path = icons_dir() / f"{name}.svg"
-    data = path.read_bytes()
-    if color is not None:
-        data = data.replace(b"#COLOR#", QColor(color).name().encode())
-    else:
-        data = data.replace(b"#COLOR#", b"#808080")
+    data = path.read_bytes().replace(b"#COLOR#", hex_color.encode())
     icon = QIcon()
     app = QGuiApplication.instance()
     ratio = QGuiApplication.primaryScreen().devicePixelRatio() if app and \
@@ -70,6 +71,7 @@ def svg_icon(name: str, color: QColor | str | None = None) -> QIcon:
         icon.addPixmap(_render(data, size, 1.0))
         if ratio > 1.0:
             icon.addPixmap(_render(data, size, ratio))
+    _ICON_CACHE[(name, hex_color)] = icon
     return icon
 
 
