@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     from core.config import Config, Paths, SecurityConfig
     from core.memory import Memory
     from core.vault import KdfParams
-    from ui.background import Background
     from ui.backends import ForgetKind, ForgetScope
+    from ui.background import Background
     from ui.forget import ForgetConfirmDialog
     from ui.gui_settings import GuiSettings
     from ui.main_window import MainWindow
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         memory.import_paths(_render(shots))
         memory.close()
         themes = ["light", "dark"] if args.theme == "both" else [args.theme]
-        for theme_name in themes:
+        def run_theme(theme_name: str) -> None:
             suffix = "" if theme_name == "light" else "-dark"
             prefs = GuiSettings(root / f"gui-{theme_name}.ini")
             theme = Theme(ThemeChoice(theme_name))
@@ -172,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
             wait(lambda: len(shell.thumbs) >= 4, 5000)
             shoot(window, f"06-search{suffix}")
             shell.search.results.setFocus()
-            shell.open_memory(shell.search.model.hit(0).id, shell.search)
+            first_hit = shell.search.model.hit(0)
+            assert first_hit is not None
+            shell.open_memory(first_hit.id, shell.search)
             wait(lambda: shell.viewer.image.has_image and shell.viewer.record is not None)
             rec = shell.viewer.record
             if rec is not None and rec.ocr.lines:
@@ -210,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             shoot(window, f"13-locked{suffix}")
             window.close()
             session.close()
+        for theme_name in themes:
+            run_theme(theme_name)
     return 0
 
 
