@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.errors import AfterimageError, Cancelled
 
@@ -190,14 +190,15 @@ class Background(QObject):
             and self._keys.waitForDone(msecs)
         return bool(ok)
 
-    def shutdown(self, msecs: int = 5000) -> None:
-        """Cancel everything, wait for the workers; later requests are refused silently."""
+    def shutdown(self, msecs: int = 120_000) -> bool:
+        """Cancel everything and wait for running workers (a model load cannot be interrupted);
+        later requests are refused silently. False if a worker is still running."""
         self._closed = True
         self.cancel_all()
         self._reads.clear()
         self._writes.clear()
         self._keys.clear()
-        self.wait_idle(msecs)
+        return self.wait_idle(msecs)
 
     # ----------------------------------------------------------------- private
     def _start(self, pool: QThreadPool, fn: Callable[[Job], T],
@@ -270,7 +271,3 @@ def user_message(exc: BaseException) -> str:
         return str(exc) or type(exc).__name__
     return f"Something went wrong ({type(exc).__name__}). Nothing was changed."
 
-
-def later(msecs: int, fn: Callable[[], None]) -> None:
-    """Run ``fn`` on the main thread after ``msecs`` (a tiny convenience)."""
-    QTimer.singleShot(msecs, fn)

@@ -169,6 +169,10 @@ class MainWindow(QMainWindow):
         self.busy.setMaximumWidth(120)
         self.busy.setMaximumHeight(12)
         self.busy.setVisible(False)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.setInterval(8000)
+        self._message_timer.timeout.connect(self.message.clear)
         self.statusBar().addWidget(self.message, 1)
         self.statusBar().addPermanentWidget(self.busy)
         self._busy_timer = QTimer(self)
@@ -242,8 +246,7 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
-        QTimer.singleShot(8000, lambda t=text: self.message.clear()
-                          if self.message.text() == t else None)
+        self._message_timer.start()  # a child timer: it dies with the window
 
     def bring_to_front(self) -> None:
         self.show()

@@ -183,9 +183,12 @@ class Session(QObject):
                                      name="passphrase")
 
     def close(self) -> None:
-        self.background.shutdown()
+        idle = self.background.shutdown()
         if self._memory is not None:
-            self._memory.close()
+            if idle:
+                self._memory.close()
+            else:  # never close the store under a running worker (native code would crash)
+                self._memory.lock()
 
     # ---------------------------------------------------------------- reads
     def timeline_hours(self, on_success: Callable[[list[TimelineHour]], None],
