@@ -1,8 +1,9 @@
-"""Launch the desktop app."""
+"""Launch the desktop app: one instance per user and data folder, a tray icon, the window."""
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from app.context import AppContext
@@ -22,22 +23,46 @@ def run_gui(ctx: AppContext) -> int:
               "  or start a virtual display: `Xvfb :99 & DISPLAY=:99 afterimage`.",
               file=sys.stderr)
         return 1
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from core.memory import Memory
-    from ui.main_window import MainWindow, VaultSummary
+    from ui.app_controller import AppController
+    from ui.background import Background
+    from ui.gui_settings import GuiSettings
+    from ui.main_window import MainWindow
+    from ui.session import Session
+    from ui.single_instance import SingleInstance
+    from ui.theme import Theme, app_icon
 
-    exists = Memory.exists(ctx.paths)
-    count = 0
-    if exists:
-        memory = Memory.open(ctx.config, ctx.paths)
-        try:
-            count = memory.stats().memories
-        finally:
-            memory.close()
     app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
     app.setApplicationName("Afterimage")
-    window = MainWindow(VaultSummary(vault_exists=exists, memories=count,
-                                     data_dir=str(ctx.paths.data_dir)))
-    window.show()
+    app.setDesktopFileName("afterimage")
+    app.setStyle("Fusion")
+    app.setWindowIcon(app_icon())
+    instance = SingleInstance(ctx.paths.data_dir)
+    if not instance.acquire():
+        print("afterimage: already running; showing its window.", file=sys.stderr)
+        return 0
+    prefs = GuiSettings(ctx.paths.config_file.parent / "gui.ini",
+                        ctx.config.security.idle_lock_minutes)
+    theme = Theme(prefs.theme)
+    memory = Memory.open(ctx.config, ctx.paths) if Memory.exists(ctx.paths) else None
+    session = Session(ctx.config, ctx.paths, Background(), memory=memory,
+                      display_available=_has_display()
+                      and os.environ.get("QT_QPA_PLATFORM") != "offscreen")
+    window = MainWindow(session, theme, prefs)
+    controller = AppController(session, window, theme, prefs, instance)
+    # Clean shutdown on SIGINT/SIGTERM: Python handlers only run when the interpreter
+    # gets control, so a timer wakes it up regularly.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: controller.quit())
+    wake = QTimer()
+    wake.start(250)
+    wake.timeout.connect(lambda: None)
+    controller.start()
+    from ui import gc_policy
+
+    gc_policy.install()
     return int(app.exec())

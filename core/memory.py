@@ -19,7 +19,14 @@ from core.capture.pipeline import FramePipeline
 from core.capture_state import CaptureCounters, CaptureState
 from core.config import Config, Paths
 from core.encode import MomentEncoder, StageTimes
-from core.errors import AfterimageError, ImportFailed, InvalidInput, VaultLocked
+from core.errors import (
+    AfterimageError,
+    DecryptionFailed,
+    ImportFailed,
+    InvalidInput,
+    KeyMissing,
+    VaultLocked,
+)
 from core.forget import (
     FORGET_EVERYTHING,
     ForgetHook,
@@ -51,6 +58,7 @@ from core.retention import (
     storage_report,
 )
 from core.store import FRAMES, MEMORIES, THUMBS, EncryptedStore, NewMemory, dir_size
+from core.timeline import MomentSummary, TimelineHour
 from core.types import ActiveWindow, Embedder, Ocr, ScreenFrame, ScreenSource, WindowInfoSource
 from core.vault import KdfParams, Vault
 
@@ -435,6 +443,13 @@ class Memory:
             self._index_version = version
         return self._index
 
+    def warm_up(self) -> None:
+        """Load the search model now, and build the in-memory index if unlocked, so the first
+        search is instant (the GUI calls this on a worker at start and after unlock)."""
+        self._get_embedder().embed(["warm up"])
+        if self._vault.is_unlocked:
+            self._ensure_index()
+
     def search(self, query: str, *, since: datetime | None = None,
                until: datetime | None = None, app: str | None = None,
                limit: int | None = None) -> list[SearchHit]:
@@ -466,6 +481,43 @@ class Memory:
         if not self._vault.is_unlocked:
             raise VaultLocked("the vault is locked")
         return self._store.blob(FRAMES, memory_id)
+
+    # -- timeline (metadata only; see core.timeline) ----------------------------------------
+    def timeline_hours(self) -> list[TimelineHour]:
+        """Every hour that holds memories, oldest first. Reads plaintext buckets only."""
+        counts = self._store.bucket_counts()
+        return [TimelineHour(bucket=b, count=counts[b]) for b in sorted(counts)]
+
+    def moments_in_hour(self, bucket: int) -> list[MomentSummary]:
+        """The moments of one hour bucket, by time: decrypted metadata, no text or images."""
+        if not self._vault.is_unlocked:
+            raise VaultLocked("the vault is locked")
+        out: list[MomentSummary] = []
+        for row in self._store.rows_in_bucket(bucket):
+            cached = self._index.get(row.id) if self._index is not None else None
+            try:
+                rec = cached or self._store.decrypt_record(row)
+            except (KeyMissing, DecryptionFailed):
+                continue
+            out.append(MomentSummary(id=row.id, timestamp=rec.timestamp, app=rec.app,
+                                     title=rec.title, tier=row.tier, origin=rec.origin,
+                                     source=rec.source))
+        out.sort(key=lambda m: m.timestamp)
+        return out
+
+    def record(self, memory_id: str) -> MemoryRecord | None:
+        """One memory, decrypted on its own (no full index load), or None if not kept."""
+        if not self._vault.is_unlocked:
+            raise VaultLocked("the vault is locked")
+        if self._index is not None and memory_id in self._index:
+            return self._index.get(memory_id)
+        row = self._store.row(memory_id)
+        if row is None:
+            return None
+        try:
+            return self._store.decrypt_record(row)
+        except KeyMissing:
+            return None
 
     def stats(self, *, now: datetime | None = None) -> Stats:
         counters = self._state.load_counters()

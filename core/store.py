@@ -288,6 +288,65 @@ class EncryptedStore:
             counts[int(tier)] = counts.get(int(tier), 0) + 1
         return counts
 
+    def bucket_counts(self) -> dict[int, int]:
+        """How many memories each plaintext hour bucket holds (reads one column, no keys)."""
+        table = self._table(MEMORIES, create=False)
+        if table is None:
+            return {}
+        try:
+            table.checkout_latest()
+            column = table.search().select(["bucket"]).limit(None).to_arrow().column("bucket")
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("read the timeline", exc) from exc
+        import pyarrow.compute as pc
+
+        counts = pc.value_counts(column)
+        return {int(v["values"].as_py()): int(v["counts"].as_py()) for v in counts}
+
+    def rows_in_bucket(self, bucket: int) -> list[StoredRow]:
+        """The (still sealed) memory rows of one hour bucket, without their vectors."""
+        table = self._table(MEMORIES, create=False)
+        if table is None:
+            return []
+        try:
+            table.checkout_latest()
+            data = table.search().where(f"bucket = {int(bucket)}") \
+                .select(["id", "bucket", "key_id", "tier", "payload"]).limit(None).to_arrow()
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("read the timeline", exc) from exc
+        cols = {name: data.column(name).to_pylist()
+                for name in ("id", "bucket", "key_id", "tier", "payload")}
+        return [StoredRow(id=row_id, bucket=int(cols["bucket"][i]), key_id=cols["key_id"][i],
+                          tier=int(cols["tier"][i]), payload=cols["payload"][i], vectors=b"")
+                for i, row_id in enumerate(cols["id"])]
+
+    def row(self, row_id: str) -> StoredRow | None:
+        """One sealed memory row by id (without its vectors), or None."""
+        table = self._table(MEMORIES, create=False)
+        if table is None or not row_id.isalnum():
+            return None
+        try:
+            table.checkout_latest()
+            data = table.search().where(f"id = '{row_id}'") \
+                .select(["id", "bucket", "key_id", "tier", "payload"]).limit(1).to_arrow()
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("read a memory", exc) from exc
+        if data.num_rows == 0:
+            return None
+        return StoredRow(id=row_id, bucket=int(data.column("bucket")[0].as_py()),
+                         key_id=data.column("key_id")[0].as_py(),
+                         tier=int(data.column("tier")[0].as_py()),
+                         payload=data.column("payload")[0].as_py(), vectors=b"")
+
+    def decrypt_record(self, row: StoredRow) -> MemoryRecord:
+        """Only the record of a row (no vectors)."""
+        key = self._vault.read_key(row.key_id)
+        record = decode_payload(row.id, open_field(key, row.payload,
+                                                   FieldRef(MEMORIES, "payload", row.id)))
+        from dataclasses import replace
+
+        return replace(record, id=row.id)
+
     def decrypt(self, row: StoredRow) -> tuple[MemoryRecord, npt.NDArray[np.float32]]:
         key = self._vault.read_key(row.key_id)
         record = decode_payload(row.id, open_field(key, row.payload,

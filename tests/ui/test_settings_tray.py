@@ -1,0 +1,155 @@
+"""Privacy & settings (forget, passphrase, theme), the tray, close-to-tray, single instance."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+from core.memory import Memory
+from tests.support import PASSPHRASE
+from tests.ui.conftest import cheap_config, unlock
+from ui.backends import ForgetKind, ForgetScope
+from ui.forget import ForgetConfirmDialog
+
+
+def test_forget_everything_says_exactly_what_goes(qtbot, app_parts, vault):
+    unlock(qtbot, app_parts)
+    shell = app_parts.window.shell
+    app_parts.window.show_page("settings")
+    settings = shell.settings
+    qtbot.waitUntil(lambda: settings.memories.text() == "5", timeout=10000)
+    assert "5 full" in settings.tiers.text()
+    # Finer scopes are disabled with the reason; everything is enabled.
+    for key in ("last5", "last15", "last60", "range", "app"):
+        assert not settings.forget_buttons[key].isEnabled()
+        assert "vault update" in settings.forget_buttons[key].toolTip()
+    assert settings.forget_all.isEnabled()
+    seen = {}
+
+    def confirm(scope, preview):
+        dialog = ForgetConfirmDialog(scope, preview)
+        seen["text"] = dialog.summary.text()
+        assert not dialog.ok.isEnabled()
+        dialog.word.setText("forget")
+        seen["enabled"] = dialog.ok.isEnabled()
+        return False  # first time: the user cancels
+
+    flow = shell.forget_flow
+    flow._confirm = confirm
+    settings.forget_all.click()
+    qtbot.waitUntil(lambda: "text" in seen, timeout=10000)
+    assert "5 memories" in seen["text"]
+    assert "Mon 13 May 2024" in seen["text"] and "Tue 14 May 2024" in seen["text"]
+    assert "encryption key" in seen["text"] and "cannot be undone" in seen["text"]
+    assert seen["enabled"]
+    qtbot.waitUntil(lambda: not flow.running, timeout=5000)
+    assert settings.forget_status.text() == "Nothing was forgotten."
+    # Now for real.
+    flow._confirm = lambda scope, preview: True
+    settings.forget_all.click()
+    qtbot.waitUntil(lambda: settings.forget_status.text().startswith("Forgot"), timeout=30000)
+    assert "Forgot 5 memories" in settings.forget_status.text()
+    timeline = shell.timeline
+    qtbot.waitUntil(lambda: timeline.empty.isVisibleTo(timeline), timeout=10000)
+    assert len(shell.thumbs) == 0
+    qtbot.waitUntil(lambda: settings.memories.text() == "0", timeout=10000)
+
+
+def test_viewer_forget_scope_is_refused_honestly(qtbot, app_parts):
+    unlock(qtbot, app_parts)
+    shell = app_parts.window.shell
+    messages = []
+    shell.forget_flow.message.connect(messages.append)
+    shell.forget_flow.start(ForgetScope(ForgetKind.APP, app="firefox"))
+    assert messages and "vault update" in messages[0]
+
+
+def test_change_passphrase_then_unlock_with_the_new_one(qtbot, app_parts, vault):
+    unlock(qtbot, app_parts)
+    settings = app_parts.window.shell.settings
+    settings.old_pass.setText(PASSPHRASE)
+    settings.new_pass.setText("a brand new passphrase here")
+    settings.new_pass2.setText("a brand new passphrase here!")
+    assert not settings.change_pass.isEnabled()
+    assert "do not match" in settings.pass_hint.text()
+    settings.new_pass2.setText("a brand new passphrase here")
+    settings.change_pass.click()
+    qtbot.waitUntil(lambda: "Passphrase changed" in settings.pass_hint.text(), timeout=20000)
+    assert settings.old_pass.text() == ""
+    app_parts.session.lock()
+    qtbot.waitUntil(lambda: app_parts.session.background.pending() == 0, timeout=5000)
+    unlock(qtbot, app_parts, "a brand new passphrase here")
+
+
+def test_theme_follows_choice(qtbot, app_parts):
+    unlock(qtbot, app_parts)
+    settings = app_parts.window.shell.settings
+    settings.theme_choice.setCurrentIndex(settings.theme_choice.findData("dark"))
+    assert QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
+    assert app_parts.prefs.theme.value == "dark"
+    settings.theme_choice.setCurrentIndex(settings.theme_choice.findData("light"))
+    assert QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() > 200
+
+
+def test_tray_close_to_tray_lock_and_single_instance(qtbot, app_parts, vault):
+    from ui.app_controller import AppController
+    from ui.single_instance import SingleInstance
+
+    first = SingleInstance(vault.home)
+    assert first.acquire()
+    controller = AppController(app_parts.session, app_parts.window, app_parts.theme,
+                               app_parts.prefs, first)
+    app = QApplication.instance()
+    assert not app.quitOnLastWindowClosed()
+    tray = controller.tray
+    assert tray.state == "locked"
+    assert tray.tray.toolTip().startswith("Afterimage — Locked")
+    unlock(qtbot, app_parts)
+    assert tray.state == "stopped"  # no capture service in this build
+    assert "capture service" in tray.status_action.text()
+    for action in (*tray.pause_actions, tray.resume_action):
+        assert not action.isEnabled() and "capture service" in action.toolTip()
+    assert not tray.capture_action.isEnabled()  # no display in this test session
+    # Closing the window keeps the app: the window hides, the session stays.
+    window = app_parts.window
+    window.keep_running_on_close = True
+    window.close()
+    assert not window.isVisible() and app_parts.session.is_unlocked
+    # A second launch finds the first, which shows its window.
+    second = SingleInstance(vault.home)
+    assert not second.acquire()
+    qtbot.waitUntil(window.isVisible, timeout=5000)
+    # Lock from the tray drops everything.
+    tray.lock_action.trigger()
+    assert not app_parts.session.is_unlocked
+    assert window.stack.currentWidget() is window.unlock_screen
+    assert tray.state == "locked"
+    # Quick chat while locked asks to unlock.
+    tray.chat_action.trigger()
+    assert "Unlock" in controller.quick_chat.note.text()
+    controller.quick_chat.hide()
+    first.release()
+    window.keep_running_on_close = False
+    controller.dispose()
+    qtbot.wait(10)
+
+
+def test_idle_lock(qtbot, app_parts):
+    from ui.idle_lock import IdleLock
+
+    unlock(qtbot, app_parts)
+    idle = IdleLock(5)
+    idle.idle.connect(app_parts.session.lock)
+    idle.set_interval_ms(100)
+    qtbot.waitUntil(lambda: not app_parts.session.is_unlocked, timeout=3000)
+    assert app_parts.window.stack.currentWidget() is app_parts.window.unlock_screen
+    QApplication.instance().removeEventFilter(idle)
+    idle.set_minutes(0)
+
+
+def test_vault_is_untouched_by_a_failed_forget_preview(app_parts, vault):
+    # Sanity: the facade the GUI used still opens the copied vault.
+    memory = Memory.open(cheap_config(), vault.paths)
+    memory.unlock(PASSPHRASE)
+    assert memory.stats().memories == 5
+    memory.close()

@@ -1,0 +1,289 @@
+"""The GUI's one handle on core: the ``Memory`` facade, the background helper and backends.
+
+Every core call the GUI makes is a method here that runs through :class:`Background`
+(reads on the pool, writes on the serial worker) with an immutable request captured in the
+worker function. Widgets receive the ``Session`` in ``__init__`` and never call ``Memory``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from core.config import Config, Paths
+from core.memory import Memory, SearchHit, Stats
+from core.records import MemoryRecord
+from core.timeline import MomentSummary, TimelineHour
+from core.vault import KdfParams
+from ui import gc_policy
+from ui.adapters import FacadeForget, LocalCaptureControl, UnavailableChat
+from ui.backends import ChatBackend, ForgetBackend, ServiceControl
+from ui.background import Background, Handle, Job
+
+Fail = Callable[[BaseException], None] | None
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    since: datetime | None = None
+    until: datetime | None = None
+    app: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class MemoryImage:
+    """A decoded image of a memory (QImage is safe to build off the UI thread)."""
+
+    memory_id: str
+    image: QImage
+    tier: str  # "frame" or "thumbnail"
+
+
+def decode_image(data: bytes | None) -> QImage | None:
+    if not data:
+        return None
+    image = QImage.fromData(data)
+    return None if image.isNull() else image
+
+
+class Session(QObject):
+    """State of the running app: locked or not, and the way to reach core."""
+
+    locked = Signal()
+    unlocked = Signal()
+    changed = Signal()  # memories were added or forgotten
+    opened = Signal()  # a vault now exists (after first run)
+
+    def __init__(self, config: Config, paths: Paths, background: Background, *,
+                 memory: Memory | None = None, chat: ChatBackend | None = None,
+                 forget: ForgetBackend | None = None, service: ServiceControl | None = None,
+                 display_available: bool = True, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.paths = paths
+        self.background = background
+        self._memory = memory
+        self._display = display_available
+        self._chat_override = chat
+        self._forget_override = forget
+        self._service_override = service
+        self._unlocked = bool(memory is not None and memory.is_unlocked)
+        # The index is built lazily by the first read that needs it; one at a time.
+        self._index_lock = threading.Lock()
+        self.models_ready = False
+        self._build_backends()
+
+    def _build_backends(self) -> None:
+        memory = self._memory
+        self.chat: ChatBackend = self._chat_override or UnavailableChat()
+        self.forget_backend: ForgetBackend | None = self._forget_override or (
+            FacadeForget(memory) if memory is not None else None)
+        self.service: ServiceControl | None = self._service_override or (
+            LocalCaptureControl(memory, self._display) if memory is not None else None)
+
+    # ----------------------------------------------------------------- state
+    @property
+    def has_vault(self) -> bool:
+        return self._memory is not None
+
+    @property
+    def is_unlocked(self) -> bool:
+        return self._unlocked
+
+    def _mem(self) -> Memory:
+        if self._memory is None:
+            from core.errors import VaultNotFound
+
+            raise VaultNotFound("there is no vault yet")
+        return self._memory
+
+    # ------------------------------------------------------------- lifecycle
+    def create_vault(self, passphrase: str, *, on_success: Callable[[None], None],
+                     on_failure: Fail = None, kdf: KdfParams | None = None) -> Handle[Any]:
+        config, paths = self.config, self.paths
+
+        def work(job: Job) -> Memory:
+            job.set_status("Creating your encrypted vault")
+            return Memory.create(config, paths, passphrase, kdf=kdf)
+
+        def done(memory: Memory) -> None:
+            self._memory = memory
+            self._unlocked = memory.is_unlocked
+            self._build_backends()
+            self.opened.emit()
+            self.unlocked.emit()
+            on_success(None)
+            self.warm_up()
+
+        return self.background.write(work, on_success=done, on_failure=on_failure,
+                                     name="create")
+
+    def unlock(self, passphrase: str, *, on_success: Callable[[None], None],
+               on_failure: Fail = None) -> Handle[Any]:
+        memory = self._mem()
+
+        def done(_: object) -> None:
+            self._unlocked = True
+            self.unlocked.emit()
+            on_success(None)
+            self.warm_up()
+
+        return self.background.keys(lambda job: memory.unlock(passphrase), on_success=done,
+                                    on_failure=on_failure, name="unlock")
+
+    def warm_up(self) -> None:
+        """Load the search model and decrypt the index on a worker, before the first search."""
+        memory = self._mem()
+        index_lock = self._index_lock
+
+        def work(job: Job) -> None:
+            with index_lock:
+                if not job.cancelled:
+                    memory.warm_up()
+
+        def done(_: object) -> None:
+            self.models_ready = True
+            gc_policy.freeze_long_lived()  # the model and index are long-lived now
+
+        self.background.read(work, on_success=done, on_failure=lambda exc: None,
+                             name="warm-up")
+
+    def lock(self) -> None:
+        """Lock now: widgets clear themselves on ``locked``; keys drop on a worker."""
+        self.background.cancel_all()
+        was = self._unlocked
+        self._unlocked = False
+        if self._memory is not None:
+            memory = self._memory
+            index_lock = self._index_lock
+
+            def drop(job: Job) -> None:
+                with index_lock:
+                    memory.lock()
+
+            self.background.keys(drop, name="lock")
+            self.models_ready = False
+            gc_policy.thaw_on_lock()
+        if was or self._memory is not None:
+            self.locked.emit()
+
+    def change_passphrase(self, old: str, new: str, *, on_success: Callable[[None], None],
+                          on_failure: Fail = None) -> Handle[Any]:
+        memory = self._mem()
+        return self.background.write(lambda job: memory.change_passphrase(old, new),
+                                     on_success=on_success, on_failure=on_failure,
+                                     name="passphrase")
+
+    def close(self) -> None:
+        idle = self.background.shutdown()
+        if self._memory is not None:
+            if idle:
+                self._memory.close()
+            else:  # never close the store under a running worker (native code would crash)
+                self._memory.lock()
+
+    # ---------------------------------------------------------------- reads
+    def timeline_hours(self, on_success: Callable[[list[TimelineHour]], None],
+                       on_failure: Fail = None) -> Handle[Any]:
+        memory = self._mem()
+        return self.background.read(lambda job: memory.timeline_hours(), on_success=on_success,
+                                    on_failure=on_failure, key="timeline-hours",
+                                    name="timeline")
+
+    def moments(self, buckets: tuple[int, ...],
+                on_success: Callable[[list[MomentSummary]], None],
+                on_failure: Fail = None) -> Handle[Any]:
+        memory = self._mem()
+
+        def work(job: Job) -> list[MomentSummary]:
+            out: list[MomentSummary] = []
+            for bucket in buckets:
+                if job.cancelled:
+                    break
+                out.extend(memory.moments_in_hour(bucket))
+            out.sort(key=lambda m: m.timestamp)
+            return out
+
+        return self.background.read(work, on_success=on_success, on_failure=on_failure,
+                                    key="timeline-moments", name="moments")
+
+    def search(self, request: SearchRequest, on_success: Callable[[list[SearchHit]], None],
+               on_failure: Fail = None) -> Handle[Any]:
+        memory = self._mem()
+        index_lock = self._index_lock
+
+        def work(job: Job) -> list[SearchHit]:
+            with index_lock:
+                if job.cancelled:
+                    return []
+                return memory.search(request.query, since=request.since,
+                                     until=request.until, app=request.app,
+                                     limit=request.limit)
+
+        return self.background.read(work, on_success=on_success, on_failure=on_failure,
+                                    key="search", name="search")
+
+    def record(self, memory_id: str, on_success: Callable[[MemoryRecord | None], None],
+               on_failure: Fail = None, key: str | None = "record") -> Handle[Any]:
+        memory = self._mem()
+        return self.background.read(lambda job: memory.record(memory_id),
+                                    on_success=on_success, on_failure=on_failure, key=key,
+                                    name="record")
+
+    def thumbnail(self, memory_id: str, on_success: Callable[[MemoryImage | None], None],
+                  on_failure: Fail = None) -> Handle[Any]:
+        memory = self._mem()
+
+        def work(job: Job) -> MemoryImage | None:
+            image = decode_image(memory.thumbnail(memory_id))
+            return None if image is None else MemoryImage(memory_id, image, "thumbnail")
+
+        return self.background.read(work, on_success=on_success, on_failure=on_failure,
+                                    key=f"thumb:{memory_id}", name="thumbnail")
+
+    def best_image(self, memory_id: str, on_success: Callable[[MemoryImage | None], None],
+                   on_failure: Fail = None, key: str = "best-image") -> Handle[Any]:
+        """The full frame if kept, else the thumbnail (the best tier kept)."""
+        memory = self._mem()
+
+        def work(job: Job) -> MemoryImage | None:
+            image = decode_image(memory.frame(memory_id))
+            if image is not None:
+                return MemoryImage(memory_id, image, "frame")
+            image = decode_image(memory.thumbnail(memory_id))
+            return None if image is None else MemoryImage(memory_id, image, "thumbnail")
+
+        return self.background.read(work, on_success=on_success, on_failure=on_failure,
+                                    key=key, name="image")
+
+    def stats(self, on_success: Callable[[Stats], None], on_failure: Fail = None,
+              key: str = "stats") -> Handle[Any]:
+        memory = self._mem()
+        return self.background.read(lambda job: memory.stats(), on_success=on_success,
+                                    on_failure=on_failure, key=key, name="stats")
+
+    # --------------------------------------------------------------- writes
+    def run_write(self, fn: Callable[[Job], Any], on_success: Callable[[Any], None],
+                  on_failure: Fail = None, *, notify_changed: bool = True,
+                  name: str = "write") -> Handle[Any]:
+        """A write through a backend (forget, capture now) on the serial worker."""
+        index_lock = self._index_lock
+
+        def work(job: Job) -> Any:
+            with index_lock:
+                return fn(job)
+
+        def done(result: Any) -> None:
+            on_success(result)
+            if notify_changed:
+                self.changed.emit()
+
+        return self.background.write(work, on_success=done, on_failure=on_failure, name=name)

@@ -1,0 +1,339 @@
+"""Privacy & settings: capture, exclusions, redaction, storage, forget, models, passphrase,
+auto-lock, theme. What works in this build is wired; the rest is shown disabled with a note
+that says what it comes with (never faked)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.memory import Stats
+from ui.adapters import SERVICE_LATER
+from ui.backends import ForgetKind, ForgetScope
+from ui.background import user_message
+from ui.first_run import DEFAULT_EXCLUSIONS, passphrase_strength
+from ui.forget import ForgetFlow, human_bytes
+from ui.gui_settings import GuiSettings
+from ui.session import Session
+from ui.theme import Theme, ThemeChoice
+
+DETECTORS = ("Payment cards", "IBAN bank accounts", "API keys and tokens", "Private-key blocks",
+             "Password fields")
+EXCLUSIONS_LATER = ("Your own exclusions (apps, window titles, sites) come with the capture "
+                    "service; they will be stored encrypted in the vault.")
+REDACTION_LATER = "Per-detector policies come with the capture service's privacy filters."
+BUDGET_LATER = ("Changing the budget and seeing the projected days and bytes per tier comes "
+                "with the vault update (storage tiers).")
+MODELS_LATER = ("The model manager (downloads with progress, image search, chat models) comes "
+                "with the chat component.")
+
+
+def _form(box: QWidget) -> QFormLayout:
+    form = QFormLayout(box)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+    return form
+
+
+def _note(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    label.setEnabled(False)
+    return label
+
+
+class SettingsPanel(QScrollArea):
+    lock_requested = Signal()
+    autolock_changed = Signal(int)
+    capture_now_requested = Signal()
+
+    def __init__(self, session: Session, theme: Theme, prefs: GuiSettings,
+                 forget_flow: ForgetFlow, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._theme = theme
+        self._prefs = prefs
+        self._flow = forget_flow
+        self.setWidgetResizable(True)
+        body = QWidget(self)
+        self.setWidget(body)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(4, 4, 12, 12)
+        lay.setSpacing(12)
+        lay.addWidget(self._capture_box(body))
+        lay.addWidget(self._exclusions_box(body))
+        lay.addWidget(self._redaction_box(body))
+        lay.addWidget(self._storage_box(body))
+        lay.addWidget(self._forget_box(body))
+        lay.addWidget(self._models_box(body))
+        lay.addWidget(self._security_box(body))
+        lay.addWidget(self._appearance_box(body))
+        lay.addStretch(1)
+        forget_flow.message.connect(self.forget_status.setText)
+        session.locked.connect(self.clear)
+        session.changed.connect(self.refresh)
+
+    # --------------------------------------------------------------- sections
+    def _capture_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Capture", parent)
+        form = _form(box)
+        self.service_state = QLabel("", box)
+        self.service_state.setWordWrap(True)
+        form.addRow("Status:", self.service_state)
+        self.interval = QSpinBox(box)
+        self.interval.setRange(1, 600)
+        self.interval.setSuffix(" s")
+        self.interval.setValue(int(self._session.config.capture.interval_s))
+        self.interval.setEnabled(False)
+        form.addRow("Capture every:", self.interval)
+        row = QHBoxLayout()
+        self.pause_buttons: list[QPushButton] = []
+        for label in ("Pause 15 min", "Pause 1 hour", "Pause until resumed"):
+            button = QPushButton(label, box)
+            button.setEnabled(False)
+            button.setToolTip(SERVICE_LATER)
+            row.addWidget(button)
+            self.pause_buttons.append(button)
+        row.addStretch(1)
+        form.addRow(row)
+        self.capture_now = QPushButton("Capture now", box)
+        self.capture_now.setToolTip("Capture every monitor once (Afterimage hides its own "
+                                    "windows first).")
+        self.capture_now.clicked.connect(self.capture_now_requested.emit)
+        now_row = QHBoxLayout()
+        now_row.addWidget(self.capture_now)
+        now_row.addStretch(1)
+        form.addRow(now_row)
+        form.addRow(_note(SERVICE_LATER, box))
+        return box
+
+    def _exclusions_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Never captured", parent)
+        lay = QVBoxLayout(box)
+        defaults = QListWidget(box)
+        defaults.addItems(list(DEFAULT_EXCLUSIONS))
+        defaults.setFixedHeight(defaults.sizeHintForRow(0) * defaults.count() + 8)
+        lay.addWidget(QLabel("Always skipped:", box))
+        lay.addWidget(defaults)
+        grid = QGridLayout()
+        for row, what in enumerate(("Apps", "Window titles containing", "Sites (URLs)")):
+            grid.addWidget(QLabel(what + ":", box), row, 0)
+            edit = QLineEdit(box)
+            edit.setPlaceholderText("comes with the capture service")
+            edit.setEnabled(False)
+            edit.setMaximumWidth(420)
+            grid.addWidget(edit, row, 1)
+        grid.setColumnStretch(2, 1)
+        lay.addLayout(grid)
+        lay.addWidget(_note(EXCLUSIONS_LATER, box))
+        return box
+
+    def _redaction_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Sensitive text", parent)
+        form = _form(box)
+        for name in DETECTORS:
+            combo = QComboBox(box)
+            combo.addItems(["Redact (black out, keep the rest)", "Drop the whole frame"])
+            combo.setEnabled(False)
+            form.addRow(name + ":", combo)
+        form.addRow(_note(REDACTION_LATER, box))
+        return box
+
+    def _storage_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Storage and retention", parent)
+        form = _form(box)
+        self.memories = QLabel("—", box)
+        form.addRow("Memories:", self.memories)
+        self.tiers = QLabel("—", box)
+        form.addRow("Kept as:", self.tiers)
+        self.disk = QLabel("—", box)
+        form.addRow("On disk:", self.disk)
+        storage = self._session.config.storage
+        budget = QSpinBox(box)
+        budget.setRange(100, 10_000_000)
+        budget.setSuffix(" MB")
+        budget.setValue(storage.budget_mb)
+        budget.setEnabled(False)
+        form.addRow("Storage budget:", budget)
+        age = QLabel("Keep until the budget needs the space" if storage.max_age_days == 0
+                     else f"{storage.max_age_days} days", box)
+        form.addRow("Keep memories:", age)
+        form.addRow(_note(BUDGET_LATER, box))
+        return box
+
+    def _forget_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Forget", parent)
+        lay = QVBoxLayout(box)
+        row = QHBoxLayout()
+        self.forget_buttons: dict[str, QPushButton] = {}
+        backend = self._session.forget_backend
+        later_note = ""
+        for minutes in (5, 15, 60):
+            button = QPushButton(f"Last {minutes} min", box)
+            button.clicked.connect(lambda _=False, m=minutes: self._flow.start(
+                ForgetScope(ForgetKind.LAST_MINUTES, minutes=m)))
+            row.addWidget(button)
+            self.forget_buttons[f"last{minutes}"] = button
+        for key, label in (("range", "A time range…"), ("app", "An app…")):
+            button = QPushButton(label, box)
+            row.addWidget(button)
+            self.forget_buttons[key] = button
+        row.addStretch(1)
+        self.forget_all = QPushButton(self._theme.icon("forget"), "Everything…", box)
+        self.forget_all.clicked.connect(
+            lambda: self._flow.start(ForgetScope(ForgetKind.EVERYTHING)))
+        row.addWidget(self.forget_all)
+        self.forget_buttons["all"] = self.forget_all
+        lay.addLayout(row)
+        kinds = {"last5": ForgetKind.LAST_MINUTES, "last15": ForgetKind.LAST_MINUTES,
+                 "last60": ForgetKind.LAST_MINUTES, "range": ForgetKind.RANGE,
+                 "app": ForgetKind.APP, "all": ForgetKind.EVERYTHING}
+        for key, button in self.forget_buttons.items():
+            feature = backend.supports(kinds[key]) if backend else None
+            ok = bool(feature and feature.available)
+            button.setEnabled(ok)
+            if feature and not feature.available:
+                button.setToolTip(feature.note)
+                later_note = feature.note
+        lay.addWidget(QLabel("You see exactly what will go before anything is forgotten.",
+                             box))
+        if later_note:
+            lay.addWidget(_note(later_note, box))
+        self.forget_status = QLabel("", box)
+        self.forget_status.setWordWrap(True)
+        lay.addWidget(self.forget_status)
+        return box
+
+    def _models_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Models (all run on this computer)", parent)
+        form = _form(box)
+        form.addRow("Reading text:", QLabel("PP-OCR (RapidOCR), built in", box))
+        form.addRow("Search by meaning:", QLabel(
+            f"MiniLM-L6 ({self._session.config.embed.text_model}), built in", box))
+        chat = self._session.chat.feature
+        form.addRow("Chat:", QLabel("ready" if chat.available else "not installed", box))
+        form.addRow(_note(MODELS_LATER, box))
+        return box
+
+    def _security_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Passphrase and locking", parent)
+        form = _form(box)
+        self.old_pass = QLineEdit(box)
+        self.new_pass = QLineEdit(box)
+        self.new_pass2 = QLineEdit(box)
+        for edit, name in ((self.old_pass, "Current passphrase"),
+                           (self.new_pass, "New passphrase"),
+                           (self.new_pass2, "Confirm new passphrase")):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+            edit.setMinimumWidth(280)
+            edit.setAccessibleName(name)
+            form.addRow(name + ":", edit)
+        self.pass_hint = QLabel("", box)
+        self.pass_hint.setWordWrap(True)
+        form.addRow("", self.pass_hint)
+        self.change_pass = QPushButton("Change passphrase", box)
+        self.change_pass.setEnabled(False)
+        self.change_pass.clicked.connect(self._change_passphrase)
+        form.addRow("", self.change_pass)
+        for edit in (self.old_pass, self.new_pass, self.new_pass2):
+            edit.textChanged.connect(self._pass_changed)
+        self.autolock = QSpinBox(box)
+        self.autolock.setRange(0, 24 * 60)
+        self.autolock.setSuffix(" min")
+        self.autolock.setSpecialValueText("never")
+        self.autolock.setValue(self._prefs.autolock_minutes)
+        self.autolock.setToolTip("Lock after this long without using Afterimage.")
+        self.autolock.valueChanged.connect(self._autolock_changed)
+        form.addRow("Lock when idle after:", self.autolock)
+        lock = QPushButton(self._theme.icon("lock"), "Lock now", box)
+        lock.clicked.connect(self.lock_requested.emit)
+        form.addRow("", lock)
+        return box
+
+    def _appearance_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Appearance", parent)
+        form = _form(box)
+        self.theme_choice = QComboBox(box)
+        for choice, label in ((ThemeChoice.SYSTEM, "Follow the system"),
+                              (ThemeChoice.LIGHT, "Light"), (ThemeChoice.DARK, "Dark")):
+            self.theme_choice.addItem(label, choice.value)
+        self.theme_choice.setCurrentIndex(
+            max(0, self.theme_choice.findData(self._prefs.theme.value)))
+        self.theme_choice.currentIndexChanged.connect(self._theme_changed)
+        form.addRow("Theme:", self.theme_choice)
+        return box
+
+    # ---------------------------------------------------------------- behaviour
+    def refresh(self) -> None:
+        service = self._session.service
+        if service is not None:
+            status = service.status()
+            self.service_state.setText(status.detail or status.state.value)
+            feature = service.capture_now_feature
+            self.capture_now.setEnabled(feature.available and self._session.is_unlocked)
+            if not feature.available:
+                self.capture_now.setToolTip(feature.note)
+        if self._session.is_unlocked:
+            self._session.stats(self._got_stats, on_failure=lambda e: self.disk.setText(
+                user_message(e)), key="settings-stats")
+
+    def _got_stats(self, stats: Stats) -> None:
+        self.memories.setText(f"{stats.memories:,}")
+        self.tiers.setText(", ".join(f"{n:,} {name}" for name, n in stats.tiers.items()))
+        self.disk.setText(f"{human_bytes(stats.bytes_on_disk)} (memories: "
+                          f"{human_bytes(stats.bytes_store)})")
+
+    def clear(self) -> None:
+        for label in (self.memories, self.tiers, self.disk):
+            label.setText("—")
+        for edit in (self.old_pass, self.new_pass, self.new_pass2):
+            edit.clear()
+        self.forget_status.clear()
+        self.pass_hint.clear()
+
+    def _pass_changed(self) -> None:
+        new, again = self.new_pass.text(), self.new_pass2.text()
+        hint = passphrase_strength(new)[1] if new else ""
+        if again and new != again:
+            hint = "The new passphrases do not match."
+        self.pass_hint.setText(hint)
+        self.change_pass.setEnabled(bool(self.old_pass.text()) and len(new) >= 8
+                                    and new == again)
+
+    def _change_passphrase(self) -> None:
+        self.change_pass.setEnabled(False)
+        self.pass_hint.setText("Changing the passphrase…")
+        self._session.change_passphrase(self.old_pass.text(), self.new_pass.text(),
+                                        on_success=self._pass_done,
+                                        on_failure=self._pass_failed)
+
+    def _pass_done(self, _: object) -> None:
+        for edit in (self.old_pass, self.new_pass, self.new_pass2):
+            edit.clear()
+        self.pass_hint.setText("Passphrase changed. Use the new one from now on.")
+
+    def _pass_failed(self, exc: BaseException) -> None:
+        self.pass_hint.setText(f"Not changed: {user_message(exc)}")
+        self._pass_changed()
+
+    def _autolock_changed(self, minutes: int) -> None:
+        self._prefs.autolock_minutes = minutes
+        self.autolock_changed.emit(minutes)
+
+    def _theme_changed(self, _index: int) -> None:
+        choice = ThemeChoice(self.theme_choice.currentData())
+        self._prefs.theme = choice
+        self._theme.apply(choice)
