@@ -49,7 +49,15 @@ class ChatToken:
     text: str
 
 
-ChatEvent = ChatToken | Citation
+@dataclass(frozen=True)
+class ChatReset:
+    """The text streamed so far is discarded (a retry, or the final authoritative text
+    follows); ``status`` says why, for the user (may be empty)."""
+
+    status: str = ""
+
+
+ChatEvent = ChatToken | Citation | ChatReset
 
 
 class ChatBackend(Protocol):

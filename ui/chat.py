@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.backends import ChatBackend, ChatToken, Citation
+from ui.backends import ChatBackend, ChatReset, ChatToken, Citation
 from ui.background import Handle, Job, user_message
 from ui.session import Session
 from ui.theme import Theme
@@ -145,6 +145,9 @@ class ChatStream(QObject):
             turn.answer += event.text
         elif isinstance(event, Citation):
             turn.citations[event.number] = event
+        elif isinstance(event, ChatReset):
+            turn.answer = ""
+            turn.citations.clear()
         if not self._flush.isActive():
             self._flush.start()
 

@@ -25,6 +25,7 @@ from ui import gc_policy
 from ui.adapters import FacadeForget, LocalCaptureControl, UnavailableChat
 from ui.backends import ChatBackend, ForgetBackend, ServiceControl
 from ui.background import Background, Handle, Job
+from ui.core_backends import MemoryChat
 
 Fail = Callable[[BaseException], None] | None
 
@@ -83,7 +84,8 @@ class Session(QObject):
 
     def _build_backends(self) -> None:
         memory = self._memory
-        self.chat: ChatBackend = self._chat_override or UnavailableChat()
+        self.chat: ChatBackend = self._chat_override or (
+            MemoryChat(memory, self._index_lock) if memory is not None else UnavailableChat())
         self.forget_backend: ForgetBackend | None = self._forget_override or (
             FacadeForget(memory) if memory is not None else None)
         self.service: ServiceControl | None = self._service_override or (
