@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+from core.forget import ForgetRequest
 from core.jobs import JobState
 from core.memory import Memory
 from ui.backends import (
@@ -20,9 +22,6 @@ from ui.backends import (
     ServiceStatus,
 )
 
-FORGET_LATER = ("Comes with the vault update: forgetting a moment, an app, an hour or the "
-                "last minutes re-keys the hours it touches, which this build cannot do yet. "
-                "Forget everything works now.")
 SERVICE_LATER = ("Comes with the capture service: continuous capture, pause and resume run "
                  "in a background service that is not in this build yet.")
 CHAT_LATER = ("Chat needs the chat component (a local language model that answers from your "
@@ -30,33 +29,53 @@ CHAT_LATER = ("Chat needs the chat component (a local language model that answer
 
 
 class FacadeForget(ForgetBackend):
-    """Forget through ``Memory``: everything works; finer scopes come with the vault issue."""
+    """Forget through ``Memory`` (core/forget.py): everything, one moment, an app, a time
+    range or the last minutes. The preview is the exact plan core will carry out."""
 
     def __init__(self, memory: Memory) -> None:
         self._memory = memory
 
     def supports(self, kind: ForgetKind) -> Feature:
-        return Feature.yes() if kind is ForgetKind.EVERYTHING else Feature.later(FORGET_LATER)
+        return Feature.yes()
 
     def preview(self, scope: ForgetScope) -> ForgetPreview:
-        self._check(scope)
+        if scope.kind is ForgetKind.EVERYTHING:
+            stats = self._memory.stats()
+            return ForgetPreview(memories=stats.memories, data_keys=stats.data_keys,
+                                 bytes_on_disk=stats.bytes_store, oldest=stats.oldest_bucket,
+                                 newest=stats.newest_bucket)
+        plan = self._memory.plan_forget(request_for(scope))
         stats = self._memory.stats()
-        return ForgetPreview(memories=stats.memories, data_keys=stats.data_keys,
-                             bytes_on_disk=stats.bytes_store, oldest=stats.oldest_bucket,
-                             newest=stats.newest_bucket)
+        share = plan.count / stats.memories if stats.memories else 0.0
+        return ForgetPreview(memories=plan.count, data_keys=self._memory.forget_keys(plan),
+                             bytes_on_disk=int(stats.bytes_store * share), oldest=plan.first,
+                             newest=plan.last, apps=tuple(plan.apps.items()))
 
     def forget(self, scope: ForgetScope, job: JobState) -> ForgetOutcome:
-        self._check(scope)
-        job.set_status("Forgetting everything")
-        report = self._memory.forget_all()
+        if scope.kind is ForgetKind.EVERYTHING:
+            job.set_status("Forgetting everything")
+            report = self._memory.forget_all()
+        else:
+            job.set_status("Forgetting")
+            report = self._memory.forget(self._memory.plan_forget(request_for(scope)))
         return ForgetOutcome(memories=report.memories, data_keys=report.data_keys,
                              bytes_freed=report.bytes_freed)
 
-    def _check(self, scope: ForgetScope) -> None:
-        from core.errors import InvalidInput
 
-        if scope.kind is not ForgetKind.EVERYTHING:
-            raise InvalidInput("this build can only forget everything")
+def request_for(scope: ForgetScope, now: datetime | None = None) -> ForgetRequest:
+    """The core request for a GUI scope (everything is not a request: ``forget_all``)."""
+    from core.errors import InvalidInput
+
+    if scope.kind is ForgetKind.MEMORY and scope.memory_id:
+        return ForgetRequest(ids=(scope.memory_id,))
+    if scope.kind is ForgetKind.APP and scope.app:
+        return ForgetRequest(app=scope.app)
+    if scope.kind is ForgetKind.RANGE and (scope.since or scope.until):
+        return ForgetRequest(since=scope.since, until=scope.until)
+    if scope.kind is ForgetKind.LAST_MINUTES and scope.minutes and scope.minutes > 0:
+        return ForgetRequest(since=(now or datetime.now(UTC)) - timedelta(minutes=scope.minutes))
+    raise InvalidInput("say what to forget: a moment, an app, a time range or the last "
+                       "minutes")
 
 
 class LocalCaptureControl:

@@ -102,6 +102,7 @@ class ForgetPreview:
     bytes_on_disk: int
     oldest: datetime | None
     newest: datetime | None
+    apps: tuple[tuple[str, int], ...] = ()  # (app, memories), most first
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ that says what it comes with (never faked)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,7 +28,7 @@ from ui.adapters import SERVICE_LATER
 from ui.backends import ForgetKind, ForgetScope
 from ui.background import user_message
 from ui.first_run import DEFAULT_EXCLUSIONS, passphrase_strength
-from ui.forget import ForgetFlow, human_bytes
+from ui.forget import ForgetFlow, ask_app, ask_range, human_bytes
 from ui.gui_settings import GuiSettings
 from ui.session import Session
 from ui.theme import Theme, ThemeChoice
@@ -187,8 +189,12 @@ class SettingsPanel(QScrollArea):
                 ForgetScope(ForgetKind.LAST_MINUTES, minutes=m)))
             row.addWidget(button)
             self.forget_buttons[f"last{minutes}"] = button
+        # Swappable for tests: return the scope the user picked, or None.
+        self.pick_range: Callable[[QWidget], ForgetScope | None] = ask_range
+        self.pick_app: Callable[[QWidget], ForgetScope | None] = ask_app
         for key, label in (("range", "A time range…"), ("app", "An app…")):
             button = QPushButton(label, box)
+            button.clicked.connect(lambda _=False, k=key: self._pick_and_forget(k))
             row.addWidget(button)
             self.forget_buttons[key] = button
         row.addStretch(1)
@@ -216,6 +222,11 @@ class SettingsPanel(QScrollArea):
         self.forget_status.setWordWrap(True)
         lay.addWidget(self.forget_status)
         return box
+
+    def _pick_and_forget(self, key: str) -> None:
+        scope = (self.pick_range if key == "range" else self.pick_app)(self)
+        if scope is not None:
+            self._flow.start(scope)
 
     def _models_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Models (all run on this computer)", parent)
