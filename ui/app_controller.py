@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from ui.backends import CaptureNowResult
 from ui.background import user_message
 from ui.chat import QuickChat
+from ui.desktop_lock import DesktopLock
 from ui.gui_settings import GuiSettings
 from ui.idle_lock import IdleLock
 from ui.main_window import MainWindow
@@ -36,6 +37,8 @@ class AppController(QObject):
         self.quick_chat = QuickChat(session)
         self.idle = IdleLock(prefs.autolock_minutes, self)
         self.idle.idle.connect(self.lock)
+        # `afterimage lock`, screen lock and sleep (started by start_desktop_lock()).
+        self.desktop_lock: DesktopLock | None = None
         self.tray.open_requested.connect(self.open)
         self.tray.quick_chat_requested.connect(self.open_quick_chat)
         self.tray.lock_requested.connect(self.lock)
@@ -65,6 +68,18 @@ class AppController(QObject):
     def start(self) -> None:
         self.tray.show()
         self.window.show()
+        self.start_desktop_lock()
+
+    def start_desktop_lock(self, *, use_dbus: bool = True) -> DesktopLock:
+        """Serve the ``gui`` lock endpoint and listen for screen lock / sleep (fail soft)."""
+        if self.desktop_lock is None:
+            session = self.session
+            self.desktop_lock = DesktopLock(session.paths.run_dir,
+                                            is_locked=lambda: not session.is_unlocked,
+                                            use_dbus=use_dbus, parent=self)
+            self.desktop_lock.lock_requested.connect(lambda _reason: self.lock())
+            self.desktop_lock.start()
+        return self.desktop_lock
 
     def open(self) -> None:
         self.window.bring_to_front()
@@ -123,6 +138,9 @@ class AppController(QObject):
 
     def dispose(self) -> None:
         """Release the top-level pieces the controller owns (tray menu, quick chat)."""
+        if self.desktop_lock is not None:
+            self.desktop_lock.stop()
+            self.desktop_lock = None
         self.idle.set_minutes(0)
         app = QApplication.instance()
         if app is not None:
