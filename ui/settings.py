@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -24,8 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.memory import Stats
-from ui.adapters import SERVICE_LATER
-from ui.backends import ForgetKind, ForgetScope
+from ui.backends import ForgetKind, ForgetScope, ServiceRunner, ServiceState
 from ui.background import user_message
 from ui.first_run import DEFAULT_EXCLUSIONS, passphrase_strength
 from ui.forget import ForgetFlow, ask_app, ask_range, human_bytes
@@ -61,6 +61,7 @@ class SettingsPanel(QScrollArea):
     lock_requested = Signal()
     autolock_changed = Signal(int)
     capture_now_requested = Signal()
+    capture_enabled_changed = Signal(bool)
 
     def __init__(self, session: Session, theme: Theme, prefs: GuiSettings,
                  forget_flow: ForgetFlow, parent: QWidget | None = None) -> None:
@@ -101,14 +102,28 @@ class SettingsPanel(QScrollArea):
         self.interval.setValue(int(self._session.config.capture.interval_s))
         self.interval.setEnabled(False)
         form.addRow("Capture every:", self.interval)
+        self.capture_enabled = QCheckBox("Capture continuously while Afterimage runs", box)
+        self.capture_enabled.setToolTip(
+            "Runs the capture service in the background: a frame every few seconds while "
+            "the screen changes, nothing while idle, locked or paused.")
+        runner = self._session.service
+        if isinstance(runner, ServiceRunner):
+            self.capture_enabled.setChecked(runner.enabled)
+        else:
+            self.capture_enabled.setEnabled(False)
+        self.capture_enabled.toggled.connect(self._capture_toggled)
+        form.addRow(self.capture_enabled)
         row = QHBoxLayout()
         self.pause_buttons: list[QPushButton] = []
-        for label in ("Pause 15 min", "Pause 1 hour", "Pause until resumed"):
+        for label, minutes in (("Pause 15 min", 15), ("Pause 1 hour", 60),
+                               ("Pause until resumed", None)):
             button = QPushButton(label, box)
-            button.setEnabled(False)
-            button.setToolTip(SERVICE_LATER)
+            button.clicked.connect(lambda _=False, m=minutes: self._pause(m))
             row.addWidget(button)
             self.pause_buttons.append(button)
+        self.resume_button = QPushButton("Resume", box)
+        self.resume_button.clicked.connect(self._resume)
+        row.addWidget(self.resume_button)
         row.addStretch(1)
         form.addRow(row)
         self.capture_now = QPushButton("Capture now", box)
@@ -119,8 +134,64 @@ class SettingsPanel(QScrollArea):
         now_row.addWidget(self.capture_now)
         now_row.addStretch(1)
         form.addRow(now_row)
-        form.addRow(_note(SERVICE_LATER, box))
+        self._service_poll = QTimer(self)
+        self._service_poll.setInterval(2000)
+        self._service_poll.timeout.connect(self.refresh_service)
+        self._service_poll.start()
         return box
+
+    def _capture_toggled(self, on: bool) -> None:
+        runner = self._session.service
+        if isinstance(runner, ServiceRunner):
+            runner.set_enabled(on)
+            self._prefs.capture_enabled = on
+            self._prefs.sync()
+        self.capture_enabled_changed.emit(on)
+        self.refresh_service()
+
+    def _pause(self, minutes: int | None) -> None:
+        service = self._session.service
+        if service is not None:
+            self._session.run_write(lambda job: service.pause(minutes),
+                                    lambda _: self.refresh_service(),
+                                    on_failure=self._service_failed, notify_changed=False,
+                                    name="pause")
+
+    def _resume(self) -> None:
+        service = self._session.service
+        if service is not None:
+            self._session.run_write(lambda job: service.resume(),
+                                    lambda _: self.refresh_service(),
+                                    on_failure=self._service_failed, notify_changed=False,
+                                    name="resume")
+
+    def _service_failed(self, exc: BaseException) -> None:
+        self.service_state.setText(user_message(exc))
+
+    def refresh_service(self) -> None:
+        service = self._session.service
+        if service is None:
+            self.service_state.setText("Create your vault to start capturing.")
+            for button in (*self.pause_buttons, self.resume_button):
+                button.setEnabled(False)
+            return
+        status = service.status()
+        self.service_state.setText(status.detail or status.state.value)
+        pause_ok = service.pause_feature.available
+        paused = status.state is ServiceState.PAUSED
+        for button in self.pause_buttons:
+            button.setEnabled(pause_ok and not paused)
+        self.resume_button.setEnabled(pause_ok and paused)
+        runner = service
+        if isinstance(runner, ServiceRunner) and self.capture_enabled.isChecked() \
+                != runner.enabled:
+            self.capture_enabled.blockSignals(True)
+            self.capture_enabled.setChecked(runner.enabled)
+            self.capture_enabled.blockSignals(False)
+        feature = service.capture_now_feature
+        self.capture_now.setEnabled(feature.available and self._session.is_unlocked)
+        self.capture_now.setToolTip(feature.note or "Capture every monitor once (Afterimage "
+                                    "hides its own windows first).")
 
     def _exclusions_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Never captured", parent)
@@ -289,14 +360,7 @@ class SettingsPanel(QScrollArea):
 
     # ---------------------------------------------------------------- behaviour
     def refresh(self) -> None:
-        service = self._session.service
-        if service is not None:
-            status = service.status()
-            self.service_state.setText(status.detail or status.state.value)
-            feature = service.capture_now_feature
-            self.capture_now.setEnabled(feature.available and self._session.is_unlocked)
-            if not feature.available:
-                self.capture_now.setToolTip(feature.note)
+        self.refresh_service()
         if self._session.is_unlocked:
             self._session.stats(self._got_stats, on_failure=lambda e: self.disk.setText(
                 user_message(e)), key="settings-stats")
