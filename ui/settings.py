@@ -38,8 +38,9 @@ DETECTORS = ("Payment cards", "IBAN bank accounts", "API keys and tokens", "Priv
 EXCLUSIONS_LATER = ("Your own exclusions (apps, window titles, sites) come with the capture "
                     "service; they will be stored encrypted in the vault.")
 REDACTION_LATER = "Per-detector policies come with the capture service's privacy filters."
-BUDGET_LATER = ("Changing the budget and seeing the projected days and bytes per tier comes "
-                "with the vault update (storage tiers).")
+BUDGET_NOTE = ("When the budget is reached, the oldest memories first lose their full "
+               "screenshot, then their thumbnail; their text stays searchable. Change the "
+               "budget with [storage] budget_mb in config.toml.")
 MODELS_LATER = ("The model manager (downloads with progress, image search, chat models) comes "
                 "with the chat component.")
 
@@ -234,17 +235,19 @@ class SettingsPanel(QScrollArea):
         form.addRow("Kept as:", self.tiers)
         self.disk = QLabel("—", box)
         form.addRow("On disk:", self.disk)
+        self.by_tier = QLabel("—", box)
+        self.by_tier.setAccessibleName("Bytes per tier")
+        form.addRow("Space by tier:", self.by_tier)
+        self.budget = QLabel("—", box)
+        form.addRow("Storage budget:", self.budget)
+        self.projection = QLabel("—", box)
+        self.projection.setWordWrap(True)
+        form.addRow("Budget reached:", self.projection)
         storage = self._session.config.storage
-        budget = QSpinBox(box)
-        budget.setRange(100, 10_000_000)
-        budget.setSuffix(" MB")
-        budget.setValue(storage.budget_mb)
-        budget.setEnabled(False)
-        form.addRow("Storage budget:", budget)
         age = QLabel("Keep until the budget needs the space" if storage.max_age_days == 0
                      else f"{storage.max_age_days} days", box)
         form.addRow("Keep memories:", age)
-        form.addRow(_note(BUDGET_LATER, box))
+        form.addRow(_note(BUDGET_NOTE, box))
         return box
 
     def _forget_box(self, parent: QWidget) -> QGroupBox:
@@ -370,9 +373,14 @@ class SettingsPanel(QScrollArea):
         self.tiers.setText(", ".join(f"{n:,} {name}" for name, n in stats.tiers.items()))
         self.disk.setText(f"{human_bytes(stats.bytes_on_disk)} (memories: "
                           f"{human_bytes(stats.bytes_store)})")
+        self.by_tier.setText(", ".join(f"{name} {human_bytes(n)}"
+                                       for name, n in stats.bytes_by_tier.items()) or "—")
+        self.budget.setText(describe_budget(stats))
+        self.projection.setText(describe_projection(stats))
 
     def clear(self) -> None:
-        for label in (self.memories, self.tiers, self.disk):
+        for label in (self.memories, self.tiers, self.disk, self.by_tier, self.budget,
+                      self.projection):
             label.setText("—")
         for edit in (self.old_pass, self.new_pass, self.new_pass2):
             edit.clear()
@@ -412,3 +420,25 @@ class SettingsPanel(QScrollArea):
         choice = ThemeChoice(self.theme_choice.currentData())
         self._prefs.theme = choice
         self._theme.apply(choice)
+
+
+def describe_budget(stats: Stats) -> str:
+    if stats.budget_bytes <= 0:
+        return "—"
+    used = stats.bytes_store
+    share = 100 * used / stats.budget_bytes
+    return f"{human_bytes(used)} of {human_bytes(stats.budget_bytes)} used ({share:.0f}%)"
+
+
+def describe_projection(stats: Stats) -> str:
+    days = stats.days_until_budget
+    growth = stats.daily_growth_bytes
+    if days is None:
+        return "Not enough history yet to project (a few days of capture are needed)."
+    rate = f" at about {human_bytes(growth)} a day" if growth else ""
+    if days <= 0:
+        return (f"Reached{rate}: older memories are being thinned to stay within the "
+                "budget.")
+    if days >= 3650:
+        return f"In more than 10 years{rate}."
+    return f"In about {days:,.0f} day{'s' if round(days) != 1 else ''}{rate}."

@@ -242,3 +242,31 @@ def test_vault_is_untouched_by_a_failed_forget_preview(app_parts, vault):
     memory.unlock(PASSPHRASE)
     assert memory.stats().memories == 5
     memory.close()
+
+
+def test_storage_shows_bytes_per_tier_budget_and_projection(qtbot, app_parts):
+    from dataclasses import replace
+
+    from ui.forget import human_bytes
+    from ui.settings import describe_projection
+
+    unlock(qtbot, app_parts)
+    app_parts.window.show_page("settings")
+    settings = app_parts.window.shell.settings
+    qtbot.waitUntil(lambda: settings.memories.text() == "5", timeout=10000)
+    stats = app_parts.memory.stats()
+    assert stats.bytes_by_tier and stats.budget_bytes == 10_240 * 1024 * 1024
+    for name, n in stats.bytes_by_tier.items():
+        assert f"{name} {human_bytes(n)}" in settings.by_tier.text()
+    assert f"of {human_bytes(stats.budget_bytes)} used" in settings.budget.text()
+    assert settings.projection.text() == describe_projection(stats)
+    # The projection reads as a user expects for each case.
+    assert describe_projection(replace(stats, days_until_budget=None)).startswith(
+        "Not enough history")
+    text = describe_projection(replace(stats, days_until_budget=41.6,
+                                       daily_growth_bytes=250_000_000))
+    assert text == "In about 42 days at about 250.0 MB a day."
+    assert describe_projection(replace(stats, days_until_budget=0.0)).startswith("Reached")
+    # Locking clears it.
+    app_parts.session.lock()
+    assert settings.by_tier.text() == "—" and settings.budget.text() == "—"
