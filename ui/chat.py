@@ -2,7 +2,8 @@
 a conversation list, and a stop button. Written against ``ui.backends.ChatBackend``.
 
 Conversations live in memory only and are dropped on lock (chat history is user content,
-SECURITY.md R1). Until the chat component is installed the panel says so and stays disabled.
+SECURITY.md R1; saved history is the core's encrypted ConversationStore). The backend is
+``ui.core_backends.MemoryChat`` over ``core.chat``.
 """
 
 from __future__ import annotations
