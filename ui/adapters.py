@@ -1,5 +1,5 @@
-"""Backends over the current ``Memory`` facade (features core has today), and honest
-"not available" backends for features other parts of the project are still building."""
+"""Backends over the ``Memory`` facade: forgetting (core/forget.py), and the chat stand-in
+for the time before a vault exists. Chat and the capture service are in ``ui.core_backends``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from core.forget import ForgetRequest
 from core.jobs import JobState
 from core.memory import Memory
 from ui.backends import (
-    CaptureNowResult,
     ChatEvent,
     Feature,
     ForgetBackend,
@@ -18,14 +17,9 @@ from ui.backends import (
     ForgetOutcome,
     ForgetPreview,
     ForgetScope,
-    ServiceState,
-    ServiceStatus,
 )
 
-SERVICE_LATER = ("Comes with the capture service: continuous capture, pause and resume run "
-                 "in a background service that is not in this build yet.")
-CHAT_LATER = ("Chat needs the chat component (a local language model that answers from your "
-              "memories). It is not in this build yet; search works now.")
+CHAT_LATER = "Create or unlock your vault to ask about your memories."
 
 
 class FacadeForget(ForgetBackend):
@@ -78,44 +72,8 @@ def request_for(scope: ForgetScope, now: datetime | None = None) -> ForgetReques
                        "minutes")
 
 
-class LocalCaptureControl:
-    """No capture service yet: report it, and offer a one-off capture through the facade."""
-
-    def __init__(self, memory: Memory, display_available: bool) -> None:
-        self._memory = memory
-        self._display = display_available
-
-    @property
-    def pause_feature(self) -> Feature:
-        return Feature.later(SERVICE_LATER)
-
-    @property
-    def capture_now_feature(self) -> Feature:
-        if not self._display:
-            return Feature.later("There is no screen to capture in this session.")
-        return Feature.yes()
-
-    def status(self) -> ServiceStatus:
-        return ServiceStatus(ServiceState.STOPPED, "Continuous capture is not running "
-                                                   "(it comes with the capture service).")
-
-    def pause(self, minutes: int | None) -> None:
-        from core.errors import InvalidInput
-
-        raise InvalidInput(SERVICE_LATER)
-
-    def resume(self) -> None:
-        from core.errors import InvalidInput
-
-        raise InvalidInput(SERVICE_LATER)
-
-    def capture_now(self) -> CaptureNowResult:
-        report = self._memory.capture_once()
-        return CaptureNowResult(stored=len(report.stored), skipped=sum(report.skipped.values()))
-
-
 class UnavailableChat:
-    """The chat panel's backend until the chat component lands."""
+    """The chat panel's backend while there is no vault yet (first run)."""
 
     @property
     def feature(self) -> Feature:
