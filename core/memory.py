@@ -673,6 +673,15 @@ class Memory:
             records = self._all_records()
         return plan_by_records(select_records(records, request))
 
+    def forget_keys(self, plan: ForgetPlan) -> int:
+        """How many data keys forgetting ``plan`` destroys or replaces (plaintext row
+        metadata only: ids, hour buckets, key ids). For the GUI's preview."""
+        if plan.empty:
+            return 0
+        return len({r.key_id for name in (MEMORIES, THUMBS, FRAMES)
+                    for r in self._store.row_meta(name)
+                    if r.id in plan.ids or r.bucket in plan.buckets})
+
     def forget(self, plan: ForgetPlan) -> ForgetReport:
         """Forget what ``plan`` selected, for ever (SECURITY.md R7; core/forget.py)."""
         self.acquire_writer("forget")

@@ -1,14 +1,15 @@
-"""Backends over the current ``Memory`` facade (features core has today), and honest
-"not available" backends for features other parts of the project are still building."""
+"""Backends over the ``Memory`` facade: forgetting (core/forget.py), and the chat stand-in
+for the time before a vault exists. Chat and the capture service are in ``ui.core_backends``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+from core.forget import ForgetRequest
 from core.jobs import JobState
 from core.memory import Memory
 from ui.backends import (
-    CaptureNowResult,
     ChatEvent,
     Feature,
     ForgetBackend,
@@ -16,87 +17,63 @@ from ui.backends import (
     ForgetOutcome,
     ForgetPreview,
     ForgetScope,
-    ServiceState,
-    ServiceStatus,
 )
 
-FORGET_LATER = ("Comes with the vault update: forgetting a moment, an app, an hour or the "
-                "last minutes re-keys the hours it touches, which this build cannot do yet. "
-                "Forget everything works now.")
-SERVICE_LATER = ("Comes with the capture service: continuous capture, pause and resume run "
-                 "in a background service that is not in this build yet.")
-CHAT_LATER = ("Chat needs the chat component (a local language model that answers from your "
-              "memories). It is not in this build yet; search works now.")
+CHAT_LATER = "Create or unlock your vault to ask about your memories."
 
 
 class FacadeForget(ForgetBackend):
-    """Forget through ``Memory``: everything works; finer scopes come with the vault issue."""
+    """Forget through ``Memory`` (core/forget.py): everything, one moment, an app, a time
+    range or the last minutes. The preview is the exact plan core will carry out."""
 
     def __init__(self, memory: Memory) -> None:
         self._memory = memory
 
     def supports(self, kind: ForgetKind) -> Feature:
-        return Feature.yes() if kind is ForgetKind.EVERYTHING else Feature.later(FORGET_LATER)
+        return Feature.yes()
 
     def preview(self, scope: ForgetScope) -> ForgetPreview:
-        self._check(scope)
+        if scope.kind is ForgetKind.EVERYTHING:
+            stats = self._memory.stats()
+            return ForgetPreview(memories=stats.memories, data_keys=stats.data_keys,
+                                 bytes_on_disk=stats.bytes_store, oldest=stats.oldest_bucket,
+                                 newest=stats.newest_bucket)
+        plan = self._memory.plan_forget(request_for(scope))
         stats = self._memory.stats()
-        return ForgetPreview(memories=stats.memories, data_keys=stats.data_keys,
-                             bytes_on_disk=stats.bytes_store, oldest=stats.oldest_bucket,
-                             newest=stats.newest_bucket)
+        share = plan.count / stats.memories if stats.memories else 0.0
+        return ForgetPreview(memories=plan.count, data_keys=self._memory.forget_keys(plan),
+                             bytes_on_disk=int(stats.bytes_store * share), oldest=plan.first,
+                             newest=plan.last, apps=tuple(plan.apps.items()))
 
     def forget(self, scope: ForgetScope, job: JobState) -> ForgetOutcome:
-        self._check(scope)
-        job.set_status("Forgetting everything")
-        report = self._memory.forget_all()
+        if scope.kind is ForgetKind.EVERYTHING:
+            job.set_status("Forgetting everything")
+            report = self._memory.forget_all()
+        else:
+            job.set_status("Forgetting")
+            report = self._memory.forget(self._memory.plan_forget(request_for(scope)))
         return ForgetOutcome(memories=report.memories, data_keys=report.data_keys,
                              bytes_freed=report.bytes_freed)
 
-    def _check(self, scope: ForgetScope) -> None:
-        from core.errors import InvalidInput
 
-        if scope.kind is not ForgetKind.EVERYTHING:
-            raise InvalidInput("this build can only forget everything")
+def request_for(scope: ForgetScope, now: datetime | None = None) -> ForgetRequest:
+    """The core request for a GUI scope (everything is not a request: ``forget_all``)."""
+    from core.errors import InvalidInput
 
-
-class LocalCaptureControl:
-    """No capture service yet: report it, and offer a one-off capture through the facade."""
-
-    def __init__(self, memory: Memory, display_available: bool) -> None:
-        self._memory = memory
-        self._display = display_available
-
-    @property
-    def pause_feature(self) -> Feature:
-        return Feature.later(SERVICE_LATER)
-
-    @property
-    def capture_now_feature(self) -> Feature:
-        if not self._display:
-            return Feature.later("There is no screen to capture in this session.")
-        return Feature.yes()
-
-    def status(self) -> ServiceStatus:
-        return ServiceStatus(ServiceState.STOPPED, "Continuous capture is not running "
-                                                   "(it comes with the capture service).")
-
-    def pause(self, minutes: int | None) -> None:
-        from core.errors import InvalidInput
-
-        raise InvalidInput(SERVICE_LATER)
-
-    def resume(self) -> None:
-        from core.errors import InvalidInput
-
-        raise InvalidInput(SERVICE_LATER)
-
-    def capture_now(self) -> CaptureNowResult:
-        report = self._memory.capture_once()
-        return CaptureNowResult(stored=len(report.stored), skipped=sum(report.skipped.values()))
+    if scope.kind is ForgetKind.MEMORY and scope.memory_id:
+        return ForgetRequest(ids=(scope.memory_id,))
+    if scope.kind is ForgetKind.APP and scope.app:
+        return ForgetRequest(app=scope.app)
+    if scope.kind is ForgetKind.RANGE and (scope.since or scope.until):
+        return ForgetRequest(since=scope.since, until=scope.until)
+    if scope.kind is ForgetKind.LAST_MINUTES and scope.minutes and scope.minutes > 0:
+        return ForgetRequest(since=(now or datetime.now(UTC)) - timedelta(minutes=scope.minutes))
+    raise InvalidInput("say what to forget: a moment, an app, a time range or the last "
+                       "minutes")
 
 
 class UnavailableChat:
-    """The chat panel's backend until the chat component lands."""
+    """The chat panel's backend while there is no vault yet (first run)."""
 
     @property
     def feature(self) -> Feature:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from ui.backends import CaptureNowResult
+from ui.backends import CaptureNowResult, ServiceRunner, ServiceState
 from ui.background import user_message
 from ui.chat import QuickChat
+from ui.desktop_lock import DesktopLock
 from ui.gui_settings import GuiSettings
 from ui.idle_lock import IdleLock
 from ui.main_window import MainWindow
@@ -36,6 +37,8 @@ class AppController(QObject):
         self.quick_chat = QuickChat(session)
         self.idle = IdleLock(prefs.autolock_minutes, self)
         self.idle.idle.connect(self.lock)
+        # `afterimage lock`, screen lock and sleep (started by start_desktop_lock()).
+        self.desktop_lock: DesktopLock | None = None
         self.tray.open_requested.connect(self.open)
         self.tray.quick_chat_requested.connect(self.open_quick_chat)
         self.tray.lock_requested.connect(self.lock)
@@ -48,6 +51,14 @@ class AppController(QObject):
             self._wire_shell()
         window.shell_built.connect(self._wire_shell)
         session.unlocked.connect(self.idle.reset)
+        # The capture service: hand it the sealed privacy lists at unlock; tell the user
+        # when the supervisor gives up.
+        session.unlocked.connect(self._hand_policy)
+        self._service_error = ""
+        self._service_timer = QTimer(self)
+        self._service_timer.setInterval(2000)
+        self._service_timer.timeout.connect(self.check_service)
+        self._service_timer.start()
         if instance is not None:
             instance.show_requested.connect(self.open)
         app = QApplication.instance()
@@ -65,6 +76,40 @@ class AppController(QObject):
     def start(self) -> None:
         self.tray.show()
         self.window.show()
+        self.start_desktop_lock()
+        runner = self.session.service
+        if self.prefs.capture_enabled and isinstance(runner, ServiceRunner):
+            runner.set_enabled(True)  # the user turned continuous capture on earlier
+
+    def _hand_policy(self) -> None:
+        runner = self.session.service
+        if isinstance(runner, ServiceRunner) and runner.needs_policy():
+            self.session.hand_policy_to_service()
+
+    def check_service(self) -> None:
+        """Every 2 s: policy handoff when the service waits for it; errors to the user."""
+        service = self.session.service
+        if service is None:
+            return
+        if self.session.is_unlocked:
+            self._hand_policy()
+        status = service.status()
+        error = status.detail if status.state is ServiceState.ERROR else ""
+        if error and error != self._service_error:
+            self.window.show_message(error)
+        self._service_error = error
+        self.tray.refresh()
+
+    def start_desktop_lock(self, *, use_dbus: bool = True) -> DesktopLock:
+        """Serve the ``gui`` lock endpoint and listen for screen lock / sleep (fail soft)."""
+        if self.desktop_lock is None:
+            session = self.session
+            self.desktop_lock = DesktopLock(session.paths.run_dir,
+                                            is_locked=lambda: not session.is_unlocked,
+                                            use_dbus=use_dbus, parent=self)
+            self.desktop_lock.lock_requested.connect(lambda _reason: self.lock())
+            self.desktop_lock.start()
+        return self.desktop_lock
 
     def open(self) -> None:
         self.window.bring_to_front()
@@ -123,6 +168,10 @@ class AppController(QObject):
 
     def dispose(self) -> None:
         """Release the top-level pieces the controller owns (tray menu, quick chat)."""
+        self._service_timer.stop()
+        if self.desktop_lock is not None:
+            self.desktop_lock.stop()
+            self.desktop_lock = None
         self.idle.set_minutes(0)
         app = QApplication.instance()
         if app is not None:

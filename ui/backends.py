@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.jobs import JobState
 
@@ -49,7 +49,15 @@ class ChatToken:
     text: str
 
 
-ChatEvent = ChatToken | Citation
+@dataclass(frozen=True)
+class ChatReset:
+    """The text streamed so far is discarded (a retry, or the final authoritative text
+    follows); ``status`` says why, for the user (may be empty)."""
+
+    status: str = ""
+
+
+ChatEvent = ChatToken | Citation | ChatReset
 
 
 class ChatBackend(Protocol):
@@ -94,6 +102,7 @@ class ForgetPreview:
     bytes_on_disk: int
     oldest: datetime | None
     newest: datetime | None
+    apps: tuple[tuple[str, int], ...] = ()  # (app, memories), most first
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,10 @@ class ServiceStatus:
     state: ServiceState
     detail: str = ""
     paused_until: datetime | None = None
+    last_capture: datetime | None = None
+    captured: int = 0  # frames stored by the running service
+    skipped: int = 0  # frames skipped (unchanged, idle, filtered, ...)
+    running: bool = False  # a capture service process is running
 
 
 @dataclass(frozen=True)
@@ -155,6 +168,22 @@ class ServiceControl(Protocol):
 
     def capture_now(self) -> CaptureNowResult:
         """Capture every monitor once (runs on the serial write worker)."""
+        ...
+
+
+@runtime_checkable
+class ServiceRunner(Protocol):
+    """A ServiceControl that can also start and stop the capture service process."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    def set_enabled(self, on: bool) -> None:
+        """Start (supervised) or stop the capture service."""
+        ...
+
+    def needs_policy(self) -> bool:
+        """True while the running service waits for the user's sealed privacy lists."""
         ...
 
 

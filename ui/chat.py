@@ -2,7 +2,8 @@
 a conversation list, and a stop button. Written against ``ui.backends.ChatBackend``.
 
 Conversations live in memory only and are dropped on lock (chat history is user content,
-SECURITY.md R1). Until the chat component is installed the panel says so and stays disabled.
+SECURITY.md R1; saved history is the core's encrypted ConversationStore). The backend is
+``ui.core_backends.MemoryChat`` over ``core.chat``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.backends import ChatBackend, ChatToken, Citation
+from ui.backends import ChatBackend, ChatReset, ChatToken, Citation
 from ui.background import Handle, Job, user_message
 from ui.session import Session
 from ui.theme import Theme
@@ -145,6 +146,9 @@ class ChatStream(QObject):
             turn.answer += event.text
         elif isinstance(event, Citation):
             turn.citations[event.number] = event
+        elif isinstance(event, ChatReset):
+            turn.answer = ""
+            turn.citations.clear()
         if not self._flush.isActive():
             self._flush.start()
 

@@ -4,11 +4,14 @@ serial write worker. Used by the viewer's actions and Privacy & settings."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QDateTime, QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -50,10 +53,19 @@ def describe_preview(scope: ForgetScope, preview: ForgetPreview) -> str:
     lines = [f"This will forget {describe_scope(scope)}, for ever:"]
     span = ""
     if preview.oldest and preview.newest:
-        span = (f" (from {preview.oldest.astimezone():%a %d %b %Y %H:00} to "
-                f"{preview.newest.astimezone():%a %d %b %Y %H:59})")
+        exact = scope.kind is not ForgetKind.EVERYTHING  # everything is known by the hour
+        fmt = "%a %d %b %Y %H:%M" if exact else "%a %d %b %Y %H:00"
+        end = "%a %d %b %Y %H:%M" if exact else "%a %d %b %Y %H:59"
+        if exact and preview.oldest == preview.newest:
+            span = f" (at {preview.oldest.astimezone():{fmt}})"
+        else:
+            span = (f" (from {preview.oldest.astimezone():{fmt}} to "
+                    f"{preview.newest.astimezone():{end}})")
     lines.append(f"• {n:,} memor{'y' if n == 1 else 'ies'}{span}: their screenshots, "
                  "thumbnails, text and search data")
+    if preview.apps:
+        apps = ", ".join(f"{app} ({count:,})" for app, count in preview.apps)
+        lines.append(f"• from {apps}")
     lines.append(f"• {preview.data_keys:,} encryption key{'s' if preview.data_keys != 1 else ''}"
                  " (destroyed, so old copies cannot be read)")
     lines.append(f"• about {human_bytes(preview.bytes_on_disk)} on disk")
@@ -146,3 +158,46 @@ class ForgetFlow(QObject):
     def _failed(self, exc: BaseException) -> None:
         self.running = False
         self.message.emit(f"Nothing was forgotten: {user_message(exc)}")
+
+
+class RangeDialog(QDialog):
+    """Pick a time range to forget (local time; the preview then says exactly what goes)."""
+
+    def __init__(self, parent: QWidget | None = None, now: datetime | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Forget a time range")
+        now = (now or datetime.now()).astimezone().replace(second=0, microsecond=0)
+        form = QFormLayout(self)
+        self.since = QDateTimeEdit(QDateTime(now - timedelta(hours=1)), self)
+        self.until = QDateTimeEdit(QDateTime(now), self)
+        for edit in (self.since, self.until):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("ddd dd MMM yyyy HH:mm")
+        form.addRow("From:", self.since)
+        form.addRow("To:", self.until)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def scope(self) -> ForgetScope:
+        since = self.since.dateTime().toPython()
+        until = self.until.dateTime().toPython()
+        assert isinstance(since, datetime) and isinstance(until, datetime)
+        return ForgetScope(ForgetKind.RANGE, since=since.astimezone(), until=until.astimezone())
+
+
+def ask_range(parent: QWidget) -> ForgetScope | None:
+    dialog = RangeDialog(parent)
+    return dialog.scope() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+def ask_app(parent: QWidget) -> ForgetScope | None:
+    from PySide6.QtWidgets import QInputDialog
+
+    app, ok = QInputDialog.getText(parent, "Forget an app",
+                                   "Forget every moment of this app (its name as shown in "
+                                   "the timeline):")
+    app = app.strip()
+    return ForgetScope(ForgetKind.APP, app=app) if ok and app else None

@@ -47,6 +47,15 @@ class GuiSettings:
         self._qs.setValue("autolock_minutes", int(minutes))
 
     @property
+    def capture_enabled(self) -> bool:
+        """Run the capture service while the app runs (the user turned it on)."""
+        return str(self._qs.value("capture_enabled", "false")).lower() == "true"
+
+    @capture_enabled.setter
+    def capture_enabled(self, on: bool) -> None:
+        self._qs.setValue("capture_enabled", "true" if on else "false")
+
+    @property
     def geometry(self) -> QByteArray | None:
         value = self._qs.value("window_geometry")
         return value if isinstance(value, QByteArray) else None

@@ -22,9 +22,10 @@ from core.records import MemoryRecord
 from core.timeline import MomentSummary, TimelineHour
 from core.vault import KdfParams
 from ui import gc_policy
-from ui.adapters import FacadeForget, LocalCaptureControl, UnavailableChat
+from ui.adapters import FacadeForget, UnavailableChat
 from ui.backends import ChatBackend, ForgetBackend, ServiceControl
 from ui.background import Background, Handle, Job
+from ui.core_backends import MemoryChat, ServiceCapture
 
 Fail = Callable[[BaseException], None] | None
 
@@ -83,11 +84,15 @@ class Session(QObject):
 
     def _build_backends(self) -> None:
         memory = self._memory
-        self.chat: ChatBackend = self._chat_override or UnavailableChat()
+        self.chat: ChatBackend = self._chat_override or (
+            MemoryChat(memory, self._index_lock) if memory is not None else UnavailableChat())
         self.forget_backend: ForgetBackend | None = self._forget_override or (
             FacadeForget(memory) if memory is not None else None)
+        old = getattr(self, "service", None)
+        if isinstance(old, ServiceCapture) and old is not self._service_override:
+            old.close()
         self.service: ServiceControl | None = self._service_override or (
-            LocalCaptureControl(memory, self._display) if memory is not None else None)
+            ServiceCapture(memory, self.paths, self._display) if memory is not None else None)
 
     # ----------------------------------------------------------------- state
     @property
@@ -182,7 +187,21 @@ class Session(QObject):
                                      on_success=on_success, on_failure=on_failure,
                                      name="passphrase")
 
+    def hand_policy_to_service(self, on_success: Callable[[bool], None] | None = None,
+                               on_failure: Fail = None) -> Handle[Any] | None:
+        """Give the running capture service the user's sealed privacy lists (needs unlock)."""
+        if self._memory is None or not self._unlocked:
+            return None
+        memory = self._memory
+        return self.background.read(lambda job: memory.hand_policy_to_service(),
+                                    on_success=on_success,
+                                    on_failure=on_failure or (lambda exc: None),
+                                    key="policy-handoff", name="policy-handoff")
+
     def close(self) -> None:
+        service = self.service
+        if isinstance(service, ServiceCapture):
+            service.close()  # the service this app started stops with it
         idle = self.background.shutdown()
         if self._memory is not None:
             if idle:

@@ -4,8 +4,11 @@ that says what it comes with (never faked)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -22,11 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from core.memory import Stats
-from ui.adapters import SERVICE_LATER
-from ui.backends import ForgetKind, ForgetScope
+from ui.backends import ForgetKind, ForgetScope, ServiceRunner, ServiceState
 from ui.background import user_message
 from ui.first_run import DEFAULT_EXCLUSIONS, passphrase_strength
-from ui.forget import ForgetFlow, human_bytes
+from ui.forget import ForgetFlow, ask_app, ask_range, human_bytes
 from ui.gui_settings import GuiSettings
 from ui.session import Session
 from ui.theme import Theme, ThemeChoice
@@ -36,8 +38,9 @@ DETECTORS = ("Payment cards", "IBAN bank accounts", "API keys and tokens", "Priv
 EXCLUSIONS_LATER = ("Your own exclusions (apps, window titles, sites) come with the capture "
                     "service; they will be stored encrypted in the vault.")
 REDACTION_LATER = "Per-detector policies come with the capture service's privacy filters."
-BUDGET_LATER = ("Changing the budget and seeing the projected days and bytes per tier comes "
-                "with the vault update (storage tiers).")
+BUDGET_NOTE = ("When the budget is reached, the oldest memories first lose their full "
+               "screenshot, then their thumbnail; their text stays searchable. Change the "
+               "budget with [storage] budget_mb in config.toml.")
 MODELS_LATER = ("The model manager (downloads with progress, image search, chat models) comes "
                 "with the chat component.")
 
@@ -59,6 +62,7 @@ class SettingsPanel(QScrollArea):
     lock_requested = Signal()
     autolock_changed = Signal(int)
     capture_now_requested = Signal()
+    capture_enabled_changed = Signal(bool)
 
     def __init__(self, session: Session, theme: Theme, prefs: GuiSettings,
                  forget_flow: ForgetFlow, parent: QWidget | None = None) -> None:
@@ -99,14 +103,28 @@ class SettingsPanel(QScrollArea):
         self.interval.setValue(int(self._session.config.capture.interval_s))
         self.interval.setEnabled(False)
         form.addRow("Capture every:", self.interval)
+        self.capture_enabled = QCheckBox("Capture continuously while Afterimage runs", box)
+        self.capture_enabled.setToolTip(
+            "Runs the capture service in the background: a frame every few seconds while "
+            "the screen changes, nothing while idle, locked or paused.")
+        runner = self._session.service
+        if isinstance(runner, ServiceRunner):
+            self.capture_enabled.setChecked(runner.enabled)
+        else:
+            self.capture_enabled.setEnabled(False)
+        self.capture_enabled.toggled.connect(self._capture_toggled)
+        form.addRow(self.capture_enabled)
         row = QHBoxLayout()
         self.pause_buttons: list[QPushButton] = []
-        for label in ("Pause 15 min", "Pause 1 hour", "Pause until resumed"):
+        for label, minutes in (("Pause 15 min", 15), ("Pause 1 hour", 60),
+                               ("Pause until resumed", None)):
             button = QPushButton(label, box)
-            button.setEnabled(False)
-            button.setToolTip(SERVICE_LATER)
+            button.clicked.connect(lambda _=False, m=minutes: self._pause(m))
             row.addWidget(button)
             self.pause_buttons.append(button)
+        self.resume_button = QPushButton("Resume", box)
+        self.resume_button.clicked.connect(self._resume)
+        row.addWidget(self.resume_button)
         row.addStretch(1)
         form.addRow(row)
         self.capture_now = QPushButton("Capture now", box)
@@ -117,8 +135,64 @@ class SettingsPanel(QScrollArea):
         now_row.addWidget(self.capture_now)
         now_row.addStretch(1)
         form.addRow(now_row)
-        form.addRow(_note(SERVICE_LATER, box))
+        self._service_poll = QTimer(self)
+        self._service_poll.setInterval(2000)
+        self._service_poll.timeout.connect(self.refresh_service)
+        self._service_poll.start()
         return box
+
+    def _capture_toggled(self, on: bool) -> None:
+        runner = self._session.service
+        if isinstance(runner, ServiceRunner):
+            runner.set_enabled(on)
+            self._prefs.capture_enabled = on
+            self._prefs.sync()
+        self.capture_enabled_changed.emit(on)
+        self.refresh_service()
+
+    def _pause(self, minutes: int | None) -> None:
+        service = self._session.service
+        if service is not None:
+            self._session.run_write(lambda job: service.pause(minutes),
+                                    lambda _: self.refresh_service(),
+                                    on_failure=self._service_failed, notify_changed=False,
+                                    name="pause")
+
+    def _resume(self) -> None:
+        service = self._session.service
+        if service is not None:
+            self._session.run_write(lambda job: service.resume(),
+                                    lambda _: self.refresh_service(),
+                                    on_failure=self._service_failed, notify_changed=False,
+                                    name="resume")
+
+    def _service_failed(self, exc: BaseException) -> None:
+        self.service_state.setText(user_message(exc))
+
+    def refresh_service(self) -> None:
+        service = self._session.service
+        if service is None:
+            self.service_state.setText("Create your vault to start capturing.")
+            for button in (*self.pause_buttons, self.resume_button):
+                button.setEnabled(False)
+            return
+        status = service.status()
+        self.service_state.setText(status.detail or status.state.value)
+        pause_ok = service.pause_feature.available
+        paused = status.state is ServiceState.PAUSED
+        for button in self.pause_buttons:
+            button.setEnabled(pause_ok and not paused)
+        self.resume_button.setEnabled(pause_ok and paused)
+        runner = service
+        if isinstance(runner, ServiceRunner) and self.capture_enabled.isChecked() \
+                != runner.enabled:
+            self.capture_enabled.blockSignals(True)
+            self.capture_enabled.setChecked(runner.enabled)
+            self.capture_enabled.blockSignals(False)
+        feature = service.capture_now_feature
+        self.capture_now.setEnabled(feature.available and self._session.is_unlocked)
+        self.capture_now.setToolTip(feature.note or "Capture every monitor once (Afterimage "
+                                    "hides its own windows first).")
 
     def _exclusions_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Never captured", parent)
@@ -161,17 +235,19 @@ class SettingsPanel(QScrollArea):
         form.addRow("Kept as:", self.tiers)
         self.disk = QLabel("—", box)
         form.addRow("On disk:", self.disk)
+        self.by_tier = QLabel("—", box)
+        self.by_tier.setAccessibleName("Bytes per tier")
+        form.addRow("Space by tier:", self.by_tier)
+        self.budget = QLabel("—", box)
+        form.addRow("Storage budget:", self.budget)
+        self.projection = QLabel("—", box)
+        self.projection.setWordWrap(True)
+        form.addRow("Budget reached:", self.projection)
         storage = self._session.config.storage
-        budget = QSpinBox(box)
-        budget.setRange(100, 10_000_000)
-        budget.setSuffix(" MB")
-        budget.setValue(storage.budget_mb)
-        budget.setEnabled(False)
-        form.addRow("Storage budget:", budget)
         age = QLabel("Keep until the budget needs the space" if storage.max_age_days == 0
                      else f"{storage.max_age_days} days", box)
         form.addRow("Keep memories:", age)
-        form.addRow(_note(BUDGET_LATER, box))
+        form.addRow(_note(BUDGET_NOTE, box))
         return box
 
     def _forget_box(self, parent: QWidget) -> QGroupBox:
@@ -187,8 +263,12 @@ class SettingsPanel(QScrollArea):
                 ForgetScope(ForgetKind.LAST_MINUTES, minutes=m)))
             row.addWidget(button)
             self.forget_buttons[f"last{minutes}"] = button
+        # Swappable for tests: return the scope the user picked, or None.
+        self.pick_range: Callable[[QWidget], ForgetScope | None] = ask_range
+        self.pick_app: Callable[[QWidget], ForgetScope | None] = ask_app
         for key, label in (("range", "A time range…"), ("app", "An app…")):
             button = QPushButton(label, box)
+            button.clicked.connect(lambda _=False, k=key: self._pick_and_forget(k))
             row.addWidget(button)
             self.forget_buttons[key] = button
         row.addStretch(1)
@@ -216,6 +296,11 @@ class SettingsPanel(QScrollArea):
         self.forget_status.setWordWrap(True)
         lay.addWidget(self.forget_status)
         return box
+
+    def _pick_and_forget(self, key: str) -> None:
+        scope = (self.pick_range if key == "range" else self.pick_app)(self)
+        if scope is not None:
+            self._flow.start(scope)
 
     def _models_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Models (all run on this computer)", parent)
@@ -278,14 +363,7 @@ class SettingsPanel(QScrollArea):
 
     # ---------------------------------------------------------------- behaviour
     def refresh(self) -> None:
-        service = self._session.service
-        if service is not None:
-            status = service.status()
-            self.service_state.setText(status.detail or status.state.value)
-            feature = service.capture_now_feature
-            self.capture_now.setEnabled(feature.available and self._session.is_unlocked)
-            if not feature.available:
-                self.capture_now.setToolTip(feature.note)
+        self.refresh_service()
         if self._session.is_unlocked:
             self._session.stats(self._got_stats, on_failure=lambda e: self.disk.setText(
                 user_message(e)), key="settings-stats")
@@ -295,9 +373,14 @@ class SettingsPanel(QScrollArea):
         self.tiers.setText(", ".join(f"{n:,} {name}" for name, n in stats.tiers.items()))
         self.disk.setText(f"{human_bytes(stats.bytes_on_disk)} (memories: "
                           f"{human_bytes(stats.bytes_store)})")
+        self.by_tier.setText(", ".join(f"{name} {human_bytes(n)}"
+                                       for name, n in stats.bytes_by_tier.items()) or "—")
+        self.budget.setText(describe_budget(stats))
+        self.projection.setText(describe_projection(stats))
 
     def clear(self) -> None:
-        for label in (self.memories, self.tiers, self.disk):
+        for label in (self.memories, self.tiers, self.disk, self.by_tier, self.budget,
+                      self.projection):
             label.setText("—")
         for edit in (self.old_pass, self.new_pass, self.new_pass2):
             edit.clear()
@@ -337,3 +420,25 @@ class SettingsPanel(QScrollArea):
         choice = ThemeChoice(self.theme_choice.currentData())
         self._prefs.theme = choice
         self._theme.apply(choice)
+
+
+def describe_budget(stats: Stats) -> str:
+    if stats.budget_bytes <= 0:
+        return "—"
+    used = stats.bytes_store
+    share = 100 * used / stats.budget_bytes
+    return f"{human_bytes(used)} of {human_bytes(stats.budget_bytes)} used ({share:.0f}%)"
+
+
+def describe_projection(stats: Stats) -> str:
+    days = stats.days_until_budget
+    growth = stats.daily_growth_bytes
+    if days is None:
+        return "Not enough history yet to project (a few days of capture are needed)."
+    rate = f" at about {human_bytes(growth)} a day" if growth else ""
+    if days <= 0:
+        return (f"Reached{rate}: older memories are being thinned to stay within the "
+                "budget.")
+    if days >= 3650:
+        return f"In more than 10 years{rate}."
+    return f"In about {days:,.0f} day{'s' if round(days) != 1 else ''}{rate}."

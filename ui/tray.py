@@ -94,7 +94,8 @@ class TrayController(QObject):
                  "capturing": "Capturing", "paused": "Paused",
                  "stopped": "Not capturing", "error": f"Problem: {self._error}"}
         text = texts[state]
-        if state == "stopped" and status is not None and status.detail:
+        if state in ("stopped", "paused", "capturing") and status is not None \
+                and status.detail:
             text = status.detail
         if status is not None and status.state is ServiceState.ERROR:
             text = f"Problem: {status.detail}"

@@ -141,3 +141,35 @@ def test_lock_leaves_no_memory_content_anywhere(qtbot, app_parts, vault):
     assert not shell.viewer.image.has_image and not timeline.viewer.image.has_image
     assert shell.chat.conversation_count == 0
     controller.dispose()
+
+
+def test_afterimage_lock_over_ipc_locks_the_window(qtbot, app_parts, vault):
+    """`afterimage lock` (core.ipc broadcast) reaches the GUI's `gui` endpoint and locks it."""
+    from core import ipc
+    from ui.app_controller import AppController
+
+    controller = AppController(app_parts.session, app_parts.window, app_parts.theme,
+                               app_parts.prefs)
+    desktop = controller.start_desktop_lock(use_dbus=False)
+    try:
+        assert desktop.serving
+        run_dir = app_parts.session.paths.run_dir
+        assert "gui" in ipc.endpoints(run_dir)
+        unlock(qtbot, app_parts)
+        shell = app_parts.window.shell
+        qtbot.waitUntil(lambda: shell.timeline.viewer.image.has_image, timeout=20000)
+        assert ipc.request(run_dir, "gui", "status")["locked"] is False
+        replies = ipc.broadcast(run_dir, "lock")
+        assert isinstance(replies.get("gui"), dict) and replies["gui"]["locked"] is True
+        qtbot.waitUntil(lambda: not app_parts.session.is_unlocked, timeout=5000)
+        window = app_parts.window
+        assert window.unlock_screen.isVisible()
+        qtbot.wait(100)
+        text, images = collect_everything()
+        assert [s for s in SECRETS if s in text] == []
+        assert not any(_is_magenta_image(i) for i in images)
+        assert len(shell.thumbs) == 0
+        assert ipc.request(run_dir, "gui", "status")["locked"] is True
+    finally:
+        controller.dispose()
+    assert "gui" not in ipc.endpoints(app_parts.session.paths.run_dir)

@@ -63,13 +63,55 @@ def test_time_words_in_the_query():
     assert split_time_words("plain words", now) == ("plain words", None, None)
 
 
-def test_chat_without_the_chat_component_says_so(qtbot, app_parts):
+def test_real_chat_answers_an_aggregate_question_with_citations(qtbot, app_parts, vault):
+    """The real chat component (core.chat): an aggregate question needs no language model,
+    so the answer is deterministic; its citation opens the cited memory."""
+    unlock(qtbot, app_parts)
+    shell = app_parts.window.shell
+    chat = shell.chat
+    app_parts.window.show_page("chat")
+    assert not chat.banner.isVisibleTo(chat)
+    assert chat.input.isEnabled() and chat.send_button.isEnabled()
+    chat.input.setText("How many times did I use firefox?")
+    qtbot.keyClick(chat.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not chat.stream.running, timeout=60000)
+    turn = chat.stream.turn
+    assert turn is not None and turn.done and not turn.error, turn
+    text = chat.transcript.toPlainText()
+    assert "2" in turn.answer and "firefox" in turn.answer.lower(), turn.answer
+    firefox = {vault.ids[0], vault.ids[1]}
+    cited = {c.memory_id for c in turn.citations.values()}
+    assert cited and cited <= firefox
+    assert "Sources:" in text
+    target = next(iter(cited))
+    assert f"cite:{target}" in chat.transcript.toHtml()
+    chat.transcript.anchorClicked.emit(QUrl(f"cite:{target}"))
+    assert shell.current_key == "viewer"
+    qtbot.waitUntil(lambda: shell.viewer.record is not None, timeout=10000)
+    assert shell.viewer.record.id == target and shell.viewer.record.app == "firefox"
+
+
+def test_chat_reset_discards_the_partial_answer(qtbot, app_parts, vault):
+    from ui.backends import ChatReset, ChatToken, Feature
+
+    class Retrying:
+        feature = Feature.yes()
+
+        def ask_stream(self, question, cancel):
+            yield ChatToken("a wrong first draft")
+            yield ChatReset("retrying with a wider search")
+            yield ChatToken("the final answer")
+
+    app_parts.session._chat_override = Retrying()
+    app_parts.session._build_backends()
+    app_parts.session.opened.emit()
     unlock(qtbot, app_parts)
     chat = app_parts.window.shell.chat
-    app_parts.window.show_page("chat")
-    assert chat.banner.isVisibleTo(chat)
-    assert "chat component" in chat.banner.text()
-    assert not chat.input.isEnabled() and not chat.send_button.isEnabled()
+    chat.input.setText("anything")
+    chat.send()
+    qtbot.waitUntil(lambda: not chat.stream.running, timeout=10000)
+    text = chat.transcript.toPlainText()
+    assert "the final answer" in text and "first draft" not in text
 
 
 def test_chat_streams_cites_and_stops(qtbot, app_parts, vault):

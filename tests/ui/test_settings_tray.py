@@ -19,11 +19,8 @@ def test_forget_everything_says_exactly_what_goes(qtbot, app_parts, vault):
     settings = shell.settings
     qtbot.waitUntil(lambda: settings.memories.text() == "5", timeout=10000)
     assert "5 full" in settings.tiers.text()
-    # Finer scopes are disabled with the reason; everything is enabled.
-    for key in ("last5", "last15", "last60", "range", "app"):
-        assert not settings.forget_buttons[key].isEnabled()
-        assert "vault update" in settings.forget_buttons[key].toolTip()
-    assert settings.forget_all.isEnabled()
+    for key in ("last5", "last15", "last60", "range", "app", "all"):
+        assert settings.forget_buttons[key].isEnabled()
     seen = {}
 
     def confirm(scope, preview):
@@ -55,13 +52,105 @@ def test_forget_everything_says_exactly_what_goes(qtbot, app_parts, vault):
     qtbot.waitUntil(lambda: settings.memories.text() == "0", timeout=10000)
 
 
-def test_viewer_forget_scope_is_refused_honestly(qtbot, app_parts):
+def _import_recent(app_parts, tmp_path, minutes_ago: tuple[int, ...]) -> list[str]:
+    """Memories from a few minutes ago (the vault's own are from 2024)."""
+    import json
+    from datetime import datetime, timedelta
+
+    from tests.support import render_text_png
+
+    files = []
+    for i, minutes in enumerate(minutes_ago):
+        when = datetime.now() - timedelta(minutes=minutes)
+        path = render_text_png(tmp_path / f"{when:%Y-%m-%d_%H-%M-%S}.png",
+                               [f"Recent note {i}"], size=(320, 120), font_size=22)
+        (tmp_path / f"{when:%Y-%m-%d_%H-%M-%S}.json").write_text(
+            json.dumps({"app": "kate", "title": f"note {i}"}))
+        files.append(path)
+    report = app_parts.memory.import_paths(files)
+    assert len(report.imported) == len(files), report.failed
+    app_parts.session.changed.emit()
+    return list(report.imported)
+
+
+def test_forget_last_15_minutes_preview_matches(qtbot, app_parts, tmp_path):
+    unlock(qtbot, app_parts)
+    recent, older = _import_recent(app_parts, tmp_path, (5, 40))
+    shell = app_parts.window.shell
+    app_parts.window.show_page("settings")
+    settings = shell.settings
+    seen = {}
+
+    def confirm(scope, preview):
+        seen["preview"] = preview
+        seen["text"] = ForgetConfirmDialog(scope, preview).summary.text()
+        return True
+
+    shell.forget_flow._confirm = confirm
+    settings.forget_buttons["last15"].click()
+    qtbot.waitUntil(lambda: settings.forget_status.text().startswith("Forgot"), timeout=30000)
+    preview = seen["preview"]
+    assert preview.memories == 1 and preview.apps == (("kate", 1),)
+    assert preview.data_keys == 1 and preview.oldest == preview.newest
+    assert "1 memory" in seen["text"] and "the last 15 minutes" in seen["text"]
+    assert "kate (1)" in seen["text"]
+    assert "Forgot 1 memory" in settings.forget_status.text()
+    memory = app_parts.memory
+    assert memory.record(recent) is None and memory.record(older) is not None
+    assert memory.stats().memories == 6
+
+
+def test_forget_this_memory_from_the_viewer(qtbot, app_parts, vault):
     unlock(qtbot, app_parts)
     shell = app_parts.window.shell
-    messages = []
-    shell.forget_flow.message.connect(messages.append)
-    shell.forget_flow.start(ForgetScope(ForgetKind.APP, app="firefox"))
-    assert messages and "vault update" in messages[0]
+    timeline = shell.timeline
+    qtbot.waitUntil(lambda: timeline.days.count() == 2, timeout=20000)
+    viewer = timeline.viewer
+    qtbot.waitUntil(lambda: viewer.record is not None
+                    and viewer.record.title == "Magenta poster", timeout=10000)
+    poster = viewer.record.id
+    assert viewer.forget_this.isEnabled() and viewer.forget_app.isEnabled()
+    assert viewer.forget_hour.isEnabled()
+    before = [h.id for h in app_parts.memory.search("Poster draft", limit=5)]
+    assert poster in before
+    seen = {}
+
+    def confirm(scope, preview):
+        dialog = ForgetConfirmDialog(scope, preview)
+        seen["text"] = dialog.summary.text()
+        assert not dialog.ok.isEnabled()
+        dialog.word.setText("forget")
+        assert dialog.ok.isEnabled()
+        dialog.ok.click()
+        return dialog.result() == ForgetConfirmDialog.DialogCode.Accepted
+
+    shell.forget_flow._confirm = confirm
+    viewer.forget_this.click()
+    qtbot.waitUntil(lambda: "Forgot 1 memory" in shell.settings.forget_status.text(),
+                    timeout=30000)
+    assert "this moment" in seen["text"] and "1 memory" in seen["text"]
+    assert "gimp (1)" in seen["text"] and "Tue 14 May 2024 16:45" in seen["text"]
+    # Gone from the timeline (its day is empty now) and from search.
+    qtbot.waitUntil(lambda: timeline.days.count() == 1, timeout=20000)
+    assert "4 moments" in timeline.days.item(0).text()
+    after = [h.id for h in app_parts.memory.search("Poster draft", limit=5)]
+    assert poster not in after
+    assert app_parts.memory.record(poster) is None
+
+
+def test_forget_an_app_from_settings(qtbot, app_parts):
+    unlock(qtbot, app_parts)
+    shell = app_parts.window.shell
+    settings = shell.settings
+    settings.pick_app = lambda parent: ForgetScope(ForgetKind.APP, app="firefox")
+    seen = {}
+    shell.forget_flow._confirm = lambda scope, preview: seen.setdefault("p", preview) and True
+    settings.forget_buttons["app"].click()
+    qtbot.waitUntil(lambda: settings.forget_status.text().startswith("Forgot"), timeout=30000)
+    assert seen["p"].memories == 2 and seen["p"].apps == (("firefox", 2),)
+    assert app_parts.memory.stats().memories == 3
+    assert not [h for h in app_parts.memory.search("Hotel Miramar", limit=5)
+                if h.app == "firefox"]
 
 
 def test_change_passphrase_then_unlock_with_the_new_one(qtbot, app_parts, vault):
@@ -105,10 +194,10 @@ def test_tray_close_to_tray_lock_and_single_instance(qtbot, app_parts, vault):
     assert tray.state == "locked"
     assert tray.tray.toolTip().startswith("Afterimage — Locked")
     unlock(qtbot, app_parts)
-    assert tray.state == "stopped"  # no capture service in this build
-    assert "capture service" in tray.status_action.text()
+    assert tray.state == "stopped"  # the capture service is not running
+    assert "Not capturing" in tray.status_action.text()
     for action in (*tray.pause_actions, tray.resume_action):
-        assert not action.isEnabled() and "capture service" in action.toolTip()
+        assert not action.isEnabled()  # nothing to pause
     assert not tray.capture_action.isEnabled()  # no display in this test session
     # Closing the window keeps the app: the window hides, the session stays.
     window = app_parts.window
@@ -153,3 +242,31 @@ def test_vault_is_untouched_by_a_failed_forget_preview(app_parts, vault):
     memory.unlock(PASSPHRASE)
     assert memory.stats().memories == 5
     memory.close()
+
+
+def test_storage_shows_bytes_per_tier_budget_and_projection(qtbot, app_parts):
+    from dataclasses import replace
+
+    from ui.forget import human_bytes
+    from ui.settings import describe_projection
+
+    unlock(qtbot, app_parts)
+    app_parts.window.show_page("settings")
+    settings = app_parts.window.shell.settings
+    qtbot.waitUntil(lambda: settings.memories.text() == "5", timeout=10000)
+    stats = app_parts.memory.stats()
+    assert stats.bytes_by_tier and stats.budget_bytes == 10_240 * 1024 * 1024
+    for name, n in stats.bytes_by_tier.items():
+        assert f"{name} {human_bytes(n)}" in settings.by_tier.text()
+    assert f"of {human_bytes(stats.budget_bytes)} used" in settings.budget.text()
+    assert settings.projection.text() == describe_projection(stats)
+    # The projection reads as a user expects for each case.
+    assert describe_projection(replace(stats, days_until_budget=None)).startswith(
+        "Not enough history")
+    text = describe_projection(replace(stats, days_until_budget=41.6,
+                                       daily_growth_bytes=250_000_000))
+    assert text == "In about 42 days at about 250.0 MB a day."
+    assert describe_projection(replace(stats, days_until_budget=0.0)).startswith("Reached")
+    # Locking clears it.
+    app_parts.session.lock()
+    assert settings.by_tier.text() == "—" and settings.budget.text() == "—"

@@ -98,8 +98,14 @@ def test_viewer_shows_everything_and_links_text_to_boxes(qtbot, app_parts):
     mime = QGuiApplication.clipboard().mimeData()
     assert mime.text() == lines[0]
     assert bytes(mime.data(PASSWORD_HINT).data()) == b"secret"
-    # Fine-grained forget is disabled with the reason (the vault issue brings it).
+    # Forget this / this app / this hour are available, scoped to this memory.
     for button in (viewer.forget_this, viewer.forget_app, viewer.forget_hour):
-        assert not button.isEnabled()
-        assert "vault update" in button.toolTip()
-    assert viewer.note.isVisibleTo(viewer)
+        assert button.isEnabled()
+    assert not viewer.note.isVisibleTo(viewer)
+    from ui.backends import ForgetKind
+
+    assert viewer.scope_for(ForgetKind.MEMORY).memory_id == record.id
+    assert viewer.scope_for(ForgetKind.APP).app == "thunderbird"
+    hour = viewer.scope_for(ForgetKind.RANGE)
+    assert hour.since <= record.timestamp < hour.until
+    assert (hour.until - hour.since).total_seconds() == 3600
