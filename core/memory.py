@@ -320,7 +320,10 @@ class Memory:
         self.acquire_writer("capture")
         counters = counters or CaptureCounters()
         report = CaptureReport(monitors=len(frames), times=times or StageTimes())
-        pipeline = FramePipeline(ocr or self._get_ocr(), self._encoder(), self.privacy_filter())
+        reader = ocr or self._get_ocr()
+        # the encoder gets OCR results from the pipeline; it must not load a second engine
+        encoder = MomentEncoder(reader, self._get_embedder(), self.config.capture)
+        pipeline = FramePipeline(reader, encoder, self.privacy_filter())
         batch = pipeline.process(frames, window, report.times)
         for reason, n in batch.skipped.items():
             counters.skip(reason, n)

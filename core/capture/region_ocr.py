@@ -63,6 +63,15 @@ def _contained(inner: Box, outer: Box) -> bool:
             and inner[3] <= outer[3])
 
 
+def _core(box: Box) -> Box:
+    """The middle half of a line box, vertically: the boxes of tightly spaced lines overlap
+    at their edges, and growing a region over every box it grazes would chain down a whole
+    page of text."""
+    x0, y0, x1, y1 = box
+    quarter = (y1 - y0) // 4
+    return (x0, y0 + quarter, x1, y1 - quarter)
+
+
 def _shift(line: OcrLine, dy: int) -> OcrLine:
     x0, y0, x1, y1 = line.box
     return OcrLine(text=line.text, confidence=line.confidence, box=(x0, y0 - dy, x1, y1 - dy))
@@ -187,11 +196,12 @@ class RegionOcr:
             grown = False
             keep: list[OcrLine] = []
             for line in lines:
-                hit = next((i for i, r in enumerate(regions) if intersects(line.box, r)), None)
+                core = _core(line.box)
+                hit = next((i for i, r in enumerate(regions) if intersects(core, r)), None)
                 if hit is None:
                     keep.append(line)
                     continue
-                regions[hit] = pad(union(regions[hit], line.box), 2, (w, h))
+                regions[hit] = union(regions[hit], line.box)
                 grown = True
             lines = keep
             regions = merge_overlapping(regions)
@@ -227,6 +237,9 @@ class RegionOcr:
             if any(r0 <= my0 and my1 <= r1 for r0, r1 in scroll.matched_rows) \
                     and _contained(moved.box, box):
                 kept.append(moved)
+            elif my1 > y0 and my0 < y1:
+                # moved onto rows the offset does not explain: read it again where it is now
+                dirty.append((moved.box[0], max(y0, my0), moved.box[2], min(y1, my1)))
         # rows of the box that the offset does not explain are new content
         pos = y0
         for r0, r1 in scroll.matched_rows:
