@@ -78,6 +78,7 @@ class IvfInt8Index:
         self._order = np.zeros(0, dtype=np.int64)  # positions sorted by list
         self._offsets = np.zeros(1, dtype=np.int64)
         self._indexed = 0  # positions [0, _indexed) are in the lists; the rest is the tail
+        self._trained_n = 0  # size when the lists were last trained
 
     # -- size -------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -136,7 +137,9 @@ class IvfInt8Index:
             if self._n >= self.train_at:
                 self.train()
             return
-        if self._n - self._indexed >= self.merge_at:
+        if self.nlist_wanted == 0 and self._n >= 8 * self._trained_n:
+            self.train()  # grew 8x: more lists keep each probe cheap
+        elif self._n - self._indexed >= self.merge_at:
             self._merge_tail()
 
     def _decoded(self, positions: I64 | slice) -> F32:
@@ -149,10 +152,11 @@ class IvfInt8Index:
         nlist = self.nlist_wanted or int(np.clip(2 ** round(np.log2(max(n, 1) ** 0.5)), 64,
                                                  2048))
         rng = np.random.default_rng(seed)
-        pick = np.sort(rng.choice(n, size=min(n, max(sample_size, nlist * 40)), replace=False))
+        pick = np.sort(rng.choice(n, size=min(n, sample_size, nlist * 32), replace=False))
         sample = self._decoded(pick)
         sample /= np.maximum(np.linalg.norm(sample, axis=1, keepdims=True), 1e-12)
-        self.centroids = kmeans(sample, nlist, seed=seed)
+        self.centroids = kmeans(sample, nlist, iters=10, seed=seed)
+        self._trained_n = n
         self._list_of = np.zeros(0, dtype=np.int32)
         self._indexed = 0
         self._merge_tail()
@@ -221,12 +225,14 @@ class IvfInt8Index:
 
     # -- persistence ------------------------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:
-        self._merge_tail() if self.centroids is not None and self._indexed < self._n else None
+        if self.centroids is not None and self._indexed < self._n:
+            self._merge_tail()
         out: dict[str, np.ndarray] = {
             "codes": self._codes[:self._n], "scale": self._scale[:self._n],
             "live": self.live[:self._n],
             "params": np.array([self.dim, self.nlist_wanted, self.nprobe_wanted, self.train_at,
-                                self.merge_at, self.exact_below, self._indexed], np.int64),
+                                self.merge_at, self.exact_below, self._indexed,
+                                self._trained_n], np.int64),
         }
         if self.centroids is not None:
             out.update(centroids=self.centroids, list_of=self._list_of, order=self._order,
@@ -247,6 +253,7 @@ class IvfInt8Index:
             idx._order = state["order"]
             idx._offsets = state["offsets"]
             idx._indexed = p[6]
+            idx._trained_n = p[7]
         return idx
 
 

@@ -270,3 +270,51 @@ class LatentIndex:
                                 kept.image, kept.duplicates + (hit.id,))
             return True
         return False
+
+    # -- persistence (see core.retrieval.snapshot) -----------------------------------------
+    def state(self) -> dict[str, np.ndarray]:
+        n = len(self.ids)
+        out: dict[str, np.ndarray] = {
+            "meta.dims": np.array([self.text_dim, self.image_dim], np.int64),
+            "meta.ids": _join(self.ids), "meta.apps": _join(self.apps),
+            "meta.ts": self._ts[:n], "meta.app": self._app[:n], "meta.mon": self._mon[:n],
+            "meta.img_of": self._img_of[:n], "meta.mem_of_img": self._mem_of_img,
+        }
+        out.update({f"text.{k}": v for k, v in self.text.state().items()})
+        out.update({f"bm25.{k}": v for k, v in self.bm25.state().items()})
+        if self.image is not None:
+            out.update({f"image.{k}": v for k, v in self.image.state().items()})
+        return out
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray],
+                   fusion: FusionConfig | None = None) -> LatentIndex:
+        text_dim, image_dim = (int(x) for x in state["meta.dims"])
+        idx = cls(text_dim, image_dim, fusion)
+
+        def sub(prefix: str) -> dict[str, np.ndarray]:
+            return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+        idx.text = IvfInt8Index.from_state(sub("text."))
+        idx.bm25 = CompactBm25.from_state(sub("bm25."))
+        if image_dim:
+            idx.image = IvfInt8Index.from_state(sub("image."))
+        idx.ids = _split(state["meta.ids"])
+        idx.apps = _split(state["meta.apps"])
+        idx._app_id = {a: i for i, a in enumerate(idx.apps)}
+        idx._ts = np.array(state["meta.ts"], np.float64)
+        idx._app = np.array(state["meta.app"], np.int32)
+        idx._mon = np.array(state["meta.mon"], np.int16)
+        idx._img_of = np.array(state["meta.img_of"], np.int64)
+        idx._mem_of_img = np.array(state["meta.mem_of_img"], np.int64)
+        live = idx.text.live
+        idx.pos_of = {mid: i for i, mid in enumerate(idx.ids) if live[i]}
+        return idx
+
+
+def _join(items: Sequence[str]) -> np.ndarray:
+    return np.frombuffer("".join(f"{t}\x00" for t in items).encode("utf-8"), dtype=np.uint8)
+
+
+def _split(arr: np.ndarray) -> list[str]:
+    return bytes(arr).decode("utf-8").split("\x00")[:-1]
