@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,6 +82,9 @@ class IndexFilter:
                             monitor=self.monitor)
 
 
+RecordLoader = Callable[[list[str]], list[MemoryRecord]]
+
+
 class MemoryIndex:
     """Hybrid index held in RAM: decrypted records plus a :class:`LatentIndex`.
 
@@ -90,12 +93,41 @@ class MemoryIndex:
     """
 
     def __init__(self, dim: int, *, image_dim: int = 0,
-                 fusion: FusionConfig | None = None) -> None:
+                 fusion: FusionConfig | None = None,
+                 loader: RecordLoader | None = None) -> None:
         self._dim = dim
         self._image_dim = image_dim
         self._fusion = fusion
+        self._loader = loader
         self.latent = LatentIndex(dim, image_dim, fusion)
+        # None = not decrypted yet (loaded on demand through ``loader``) or removed.
         self._records: list[MemoryRecord | None] = []
+        self.mutations = 0  # changes since the last snapshot
+        # Called before memories leave the index (the snapshot keeper discards its copy).
+        self.on_remove: list[Callable[[], None]] = []
+
+    @classmethod
+    def from_latent(cls, latent: LatentIndex, loader: RecordLoader,
+                    fusion: FusionConfig | None = None) -> MemoryIndex:
+        """An index whose vectors come from a snapshot; records decrypt on demand."""
+        idx = cls(latent.text_dim, image_dim=latent.image_dim, fusion=fusion, loader=loader)
+        idx.latent = latent
+        idx._records = [None] * len(latent.ids)
+        return idx
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _materialise(self, positions: Sequence[int]) -> None:
+        missing = [p for p in positions if self._records[p] is None and
+                   self.latent.pos_of.get(self.latent.ids[p]) == p]
+        if not missing or self._loader is None:
+            return
+        for rec in self._loader([self.latent.ids[p] for p in missing]):
+            pos = self.latent.pos_of.get(rec.id)
+            if pos is not None:
+                self._records[pos] = rec
 
     def __len__(self) -> int:
         return len(self.latent.pos_of)
@@ -120,21 +152,33 @@ class MemoryIndex:
             while len(self._records) <= pos:
                 self._records.append(None)
             self._records[pos] = rec
+            self.mutations += 1
 
     def remove(self, ids: Sequence[str]) -> None:
-        for pos in self.latent.remove(list(ids)):
+        present = [i for i in ids if i in self.latent.pos_of]
+        if present:
+            for callback in self.on_remove:
+                callback()
+        for pos in self.latent.remove(present):
             self._records[pos] = None
+            self.mutations += 1
 
     def clear(self) -> None:
         self.latent = LatentIndex(self._dim, self._image_dim, self._fusion)
         self._records = []
+        self.mutations = 0
 
     def get(self, memory_id: str) -> MemoryRecord | None:
         pos = self.latent.pos_of.get(memory_id)
-        return None if pos is None else self._records[pos]
+        if pos is None:
+            return None
+        self._materialise([pos])
+        return self._records[pos]
 
     def records(self) -> list[MemoryRecord]:
-        return [r for r in self._records if r is not None]
+        self._materialise(list(self.latent.pos_of.values()))
+        return [r for p, r in enumerate(self._records)
+                if r is not None and self.latent.pos_of.get(r.id) == p]
 
     def search(self, query_vector: npt.NDArray[np.float32] | None, query_text: str,
                flt: IndexFilter, limit: int, *,
@@ -142,6 +186,7 @@ class MemoryIndex:
                fusion: FusionConfig | None = None) -> list[IndexHit]:
         hits = self.latent.search(query_vector, query_terms(query_text), flt.latent(), limit,
                                   image_query=image_query, collapse=collapse, fusion=fusion)
+        self._materialise([h.position for h in hits])
         out = []
         for h in hits:
             rec = self._records[h.position]

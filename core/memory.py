@@ -22,6 +22,8 @@ from core.index import IndexFilter, MemoryIndex, make_snippet
 from core.jobs import JobState, SilentJob, check_cancelled
 from core.locks import WriterLock
 from core.records import TIER_NAMES, MemoryRecord
+from core.retrieval.keeper import SNAPSHOT_BUCKET, IndexKeeper
+from core.retrieval.nltime import QueryTime, extract_time
 from core.store import FRAMES, THUMBS, EncryptedStore, NewMemory, dir_size
 from core.types import ActiveWindow, Embedder, Ocr, ScreenFrame, ScreenSource, WindowInfoSource
 from core.vault import KdfParams, Vault
@@ -40,6 +42,10 @@ class SearchHit:
     snippet: str
     origin: str
     url: str | None = None
+    # Added by the retrieval issue (defaults keep older callers working):
+    duplicates: tuple[str, ...] = ()  # near-identical neighbouring moments folded in
+    caption: str | None = None
+    monitor: int | None = None
 
 
 @dataclass
@@ -136,8 +142,7 @@ class Memory:
         self._factories = factories or default_factories(config)
         self._store = EncryptedStore(paths.vault_dir / "store", vault)
         self._state = CaptureState(paths.vault_dir / "state")
-        self._index: MemoryIndex | None = None
-        self._index_version = -1
+        self._keeper: IndexKeeper | None = None
         self._ocr: Ocr | None = None
         self._embedder: Embedder | None = None
         self._screen: ScreenSource | None = None
@@ -173,10 +178,12 @@ class Memory:
 
     def lock(self) -> None:
         """Drop keys and every decrypted index (SECURITY.md R5)."""
-        if self._index is not None:
-            self._index.clear()
-        self._index = None
-        self._index_version = -1
+        if self._keeper is not None:
+            try:
+                self._keeper.save()
+            except AfterimageError as exc:  # the snapshot is a cache: never block locking
+                _log.warning("index snapshot not written (%s)", type(exc).__name__)
+            self._keeper.drop()
         self._vault.lock()
         _log.info("vault locked")
 
@@ -306,24 +313,32 @@ class Memory:
         return report
 
     # -- reading ----------------------------------------------------------------------------
+    @property
+    def _index(self) -> MemoryIndex | None:
+        """The decrypted in-memory index, if built (None while locked)."""
+        return None if self._keeper is None else self._keeper.index
+
     def _ensure_index(self) -> MemoryIndex:
         if not self._vault.is_unlocked:
             raise VaultLocked("the vault is locked: unlock it to search")
-        version = self._store.version()
-        if self._index is None:
-            self._index = MemoryIndex(self._get_embedder().dim)
-        if version != self._index_version:
-            records, vectors, _ = self._store.load_all(exclude=self._index.ids())
-            self._index.add(records, vectors)
-            live = {row.id for row in self._store.rows()}
-            gone = [rid for rid in self._index.ids() if rid not in live]
-            self._index.remove(gone)
-            self._index_version = version
-        return self._index
+        if self._keeper is None:
+            self._keeper = IndexKeeper(self._store, self._vault, self.paths.vault_dir,
+                                       self._get_embedder().dim)
+        return self._keeper.ensure()
+
+    def parse_query(self, query: str, *, now: datetime | None = None) -> QueryTime:
+        """The time range named inside ``query`` ("yesterday afternoon", "in March")
+        and the query without those words (for showing the user what was understood)."""
+        return extract_time(query, now=now)
 
     def search(self, query: str, *, since: datetime | None = None,
                until: datetime | None = None, app: str | None = None,
-               limit: int | None = None) -> list[SearchHit]:
+               limit: int | None = None, monitor: int | None = None,
+               natural_time: bool = True, collapse: bool = True,
+               now: datetime | None = None) -> list[SearchHit]:
+        """Hybrid search. Time words in ``query`` become a time filter (intersected with
+        ``since``/``until``) unless ``natural_time`` is False; near-identical neighbouring
+        moments are shown once (their ids in ``SearchHit.duplicates``)."""
         if since is not None and until is not None and since >= until:
             raise InvalidInput("--since must be earlier than --until")
         n = limit if limit is not None else self.config.search.default_limit
@@ -331,14 +346,27 @@ class Memory:
             raise InvalidInput("the limit must be between 1 and 1000")
         index = self._ensure_index()
         text = query.strip()
+        if natural_time:
+            parsed = extract_time(text, now=now)
+            text = parsed.text
+            if parsed.since is not None:
+                since = parsed.since if since is None else max(since, parsed.since)
+            if parsed.until is not None:
+                until = parsed.until if until is None else min(until, parsed.until)
+            if since is not None and until is not None and since >= until:
+                return []
         vector = self._get_embedder().embed([text])[0] if text else None
-        hits = index.search(vector, text, IndexFilter(since=since, until=until, app=app), n)
+        flt = IndexFilter(since=since, until=until, app=app, monitor=monitor)
+        hits = index.search(vector, text, flt, n, collapse=collapse)
         width = self.config.search.snippet_chars
         return [SearchHit(id=h.record.id, timestamp=h.record.timestamp, app=h.record.app,
                           title=h.record.title, source=h.record.source,
                           score=round(h.score, 4),
                           snippet=make_snippet(h.record.text, text, width),
-                          origin=h.record.origin, url=h.record.url) for h in hits]
+                          origin=h.record.origin, url=h.record.url, duplicates=h.duplicates,
+                          caption=h.record.caption,
+                          monitor=None if h.record.monitor is None else h.record.monitor.index)
+                for h in hits]
 
     def get(self, memory_id: str) -> MemoryRecord | None:
         return self._ensure_index().get(memory_id)
@@ -357,7 +385,7 @@ class Memory:
         counters = self._state.load_counters()
         tiers = self._store.tier_counts()
         keys = self._vault.key_ids()
-        buckets = sorted(set(keys.values()))
+        buckets = sorted(set(keys.values()) - {SNAPSHOT_BUCKET})
         return Stats(
             memories=sum(tiers.values()),
             tiers={TIER_NAMES[t]: tiers.get(t, 0) for t in TIER_NAMES},
@@ -366,7 +394,7 @@ class Memory:
             captured_total=counters.captured,
             skipped=dict(sorted(counters.skipped.items())),
             last_capture=counters.last_capture,
-            data_keys=len(keys),
+            data_keys=sum(1 for b in keys.values() if b != SNAPSHOT_BUCKET),
             oldest_bucket=datetime.fromtimestamp(buckets[0] * 3600, UTC) if buckets else None,
             newest_bucket=datetime.fromtimestamp(buckets[-1] * 3600, UTC) if buckets else None,
             data_dir=str(self.paths.data_dir),
@@ -381,9 +409,11 @@ class Memory:
         self._store.drop_everything()
         destroyed = self._vault.destroy_keys(list(self._vault.key_ids()))
         self._state.reset()
-        if self._index is not None:
-            self._index.clear()
-        self._index_version = -1
+        if self._keeper is not None:
+            self._keeper.discard()
+            self._keeper.drop()
+        else:
+            IndexKeeper(self._store, self._vault, self.paths.vault_dir, 0).discard()
         after = dir_size(self.paths.vault_dir)
         _log.info("forget all: %d memories, %d keys", count, destroyed)
         return ForgetReport(memories=count, data_keys=destroyed,

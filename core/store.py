@@ -243,6 +243,46 @@ class EncryptedStore:
                             tier=int(cols["tier"][i]), payload=cols["payload"][i],
                             vectors=cols["vectors"][i])
 
+    def ids(self) -> set[str]:
+        """Every memory id (reads the id column only)."""
+        table = self._table(MEMORIES, create=False)
+        if table is None:
+            return set()
+        try:
+            table.checkout_latest()
+            column = table.to_lance().to_table(columns=["id"]).column("id").to_pylist()
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("read memory ids", exc) from exc
+        return {str(x) for x in column}
+
+    def load_ids(self, ids: Sequence[str]
+                 ) -> tuple[list[MemoryRecord], list[npt.NDArray[np.float32]]]:
+        """Decrypt the given memories (missing or unreadable ones are left out)."""
+        table = self._table(MEMORIES, create=False)
+        records: list[MemoryRecord] = []
+        vectors: list[npt.NDArray[np.float32]] = []
+        if table is None or not ids:
+            return records, vectors
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            try:
+                table.checkout_latest()
+                data = table.to_lance().to_table(
+                    filter=f"id IN ({_quote_ids(chunk)})").to_pylist()
+            except Exception as exc:  # noqa: BLE001
+                raise _store_error("read memories", exc) from exc
+            for row in data:
+                stored = StoredRow(id=row["id"], bucket=int(row["bucket"]), key_id=row["key_id"],
+                                   tier=int(row["tier"]), payload=row["payload"],
+                                   vectors=row["vectors"])
+                try:
+                    rec, vec = self.decrypt(stored)
+                except (KeyMissing, DecryptionFailed):
+                    continue
+                records.append(rec)
+                vectors.append(vec)
+        return records, vectors
+
     def tier_counts(self) -> dict[int, int]:
         table = self._table(MEMORIES, create=False)
         if table is None:

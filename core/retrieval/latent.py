@@ -199,6 +199,8 @@ class LatentIndex:
             return []
         mask = self.mask(flt)
         live = self.text.live[:n] if mask is None else self.text.live[:n] & mask
+        if text_query is None and image_query is None and not terms:
+            return self._browse(live, limit)  # only a time/app filter: newest first
         depth = max(fz.depth, limit * 4)
         channels: list[tuple[float, I64]] = []
         dense_pos = np.zeros(0, np.int64)
@@ -254,6 +256,12 @@ class LatentIndex:
             if len(hits) >= limit:
                 break
         return hits
+
+    def _browse(self, live: npt.NDArray[np.bool_], limit: int) -> list[LatentHit]:
+        pos = np.flatnonzero(live)
+        newest = pos[np.argsort(-self._ts[pos], kind="stable")[:limit]]
+        return [LatentHit(position=int(p), id=self.ids[int(p)], score=0.0, dense=0.0,
+                          keyword=0.0, image=0.0) for p in newest]
 
     def _absorb(self, hits: list[LatentHit], hit: LatentHit, fz: FusionConfig) -> bool:
         """Fold ``hit`` into an earlier near-identical, nearby moment (same app/monitor)."""

@@ -52,7 +52,7 @@ def write_snapshot(path: Path, key: DataKey, arrays: dict[str, np.ndarray]) -> i
             offset += pad
         manifest.append({"name": name, "dtype": a.dtype.str, "shape": list(a.shape),
                          "offset": offset})
-        raw = memoryview(a).cast("B") if a.size else memoryview(b"")
+        raw = a.data.cast("B") if a.size else memoryview(b"")
         views.append(raw)
         offset += raw.nbytes
     total = offset
