@@ -142,7 +142,7 @@ class EncryptedStore:
             return table
         db = self._connect()
         try:
-            if name in db.table_names():
+            if name in _table_names(db):
                 table = db.open_table(name)
             elif create:
                 table = db.create_table(name, schema=_SCHEMAS[name], exist_ok=True)
@@ -382,7 +382,7 @@ class EncryptedStore:
         """Remove every table and its files (forget everything)."""
         db = self._connect()
         try:
-            for name in list(db.table_names()):
+            for name in _table_names(db):
                 db.drop_table(name)
         except Exception as exc:  # noqa: BLE001
             raise _store_error("delete the memory tables", exc) from exc
@@ -400,6 +400,18 @@ class EncryptedStore:
     def close(self) -> None:
         self._tables.clear()
         self._db = None
+
+
+def _table_names(db: Any) -> list[str]:
+    """Table names (``list_tables``; ``table_names`` is deprecated in lancedb 0.40)."""
+    names: list[str] = []
+    token = None
+    while True:
+        page = db.list_tables(page_token=token) if token else db.list_tables()
+        names.extend(str(t) for t in page.tables)
+        token = getattr(page, "page_token", None)
+        if not token:
+            return names
 
 
 def _dir_size(path: Path) -> int:
