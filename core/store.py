@@ -32,6 +32,7 @@ from core.errors import DecryptionFailed, KeyMissing, StoreError
 from core.records import (
     MemoryRecord,
     bucket_of,
+    decode_latent,
     decode_payload,
     decode_vectors,
     encode_payload,
@@ -282,6 +283,60 @@ class EncryptedStore:
                 records.append(rec)
                 vectors.append(vec)
         return records, vectors
+
+    def update_memories(self, items: Sequence[tuple[MemoryRecord, npt.NDArray[np.float32],
+                                                     npt.NDArray[np.float32] | None]]) -> int:
+        """Re-seal existing memory rows with a new payload/vectors (captions, image vectors).
+
+        One atomic LanceDB ``merge_insert`` on the id: a crash leaves the old row or the
+        new one, never neither. Rows that no longer exist are not recreated.
+        """
+        table = self._table(MEMORIES, create=False)
+        if table is None or not items:
+            return 0
+        current = {}
+        ids = [rec.id for rec, _, _ in items]
+        try:
+            table.checkout_latest()
+            for start in range(0, len(ids), 500):
+                got = table.to_lance().to_table(
+                    columns=["id", "tier"],
+                    filter=f"id IN ({_quote_ids(ids[start:start + 500])})").to_pylist()
+                current.update({r["id"]: int(r["tier"]) for r in got})
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("read memories", exc) from exc
+        rows: dict[str, list[Any]] = {k: [] for k in _MEMORY_SCHEMA.names}
+        for rec, vectors, image in items:
+            if rec.id not in current:
+                continue
+            bucket = bucket_of(rec.timestamp)
+            key = self._vault.write_key(bucket)
+            rows["id"].append(rec.id)
+            rows["bucket"].append(bucket)
+            rows["key_id"].append(key.key_id)
+            rows["tier"].append(current[rec.id])
+            rows["payload"].append(
+                seal_field(key, encode_payload(rec), FieldRef(MEMORIES, "payload", rec.id)))
+            rows["vectors"].append(seal_field(key, encode_vectors(vectors, image),
+                                              FieldRef(MEMORIES, "vectors", rec.id)))
+        if not rows["id"]:
+            return 0
+        try:
+            (table.merge_insert("id").when_matched_update_all()
+             .execute(pa.table(rows, schema=_MEMORY_SCHEMA)))
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("update memories", exc) from exc
+        return len(rows["id"])
+
+    def decrypt_latent(self, row: StoredRow) -> tuple[MemoryRecord, npt.NDArray[np.float32],
+                                                      npt.NDArray[np.float32] | None]:
+        """A row's record, chunk vectors and (when present) CLIP image vector."""
+        key = self._vault.read_key(row.key_id)
+        record = decode_payload(row.id, open_field(key, row.payload,
+                                                   FieldRef(MEMORIES, "payload", row.id)))
+        text, image = decode_latent(open_field(key, row.vectors,
+                                               FieldRef(MEMORIES, "vectors", row.id)))
+        return record, text, image
 
     def tier_counts(self) -> dict[int, int]:
         table = self._table(MEMORIES, create=False)
