@@ -30,6 +30,7 @@ import numpy as np
 
 from core.retrieval.ann import IvfInt8Index
 from core.retrieval.bm25 import CompactBm25
+from core.retrieval.idmap import IdList
 from core.retrieval.latent import LatentFilter, LatentIndex
 from core.retrieval.snapshot import read_snapshot, write_snapshot
 from core.vault import DataKey
@@ -108,7 +109,7 @@ def build_state(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     bm.bulk_load(offsets, docs, tfs, doc_len, {f"t{i}": i for i in range(VOCAB)})
     idx = LatentIndex(DIM)
     idx.text, idx.bm25 = ivf, bm
-    idx.ids = [f"{i:032x}" for i in range(n)]
+    idx.ids = IdList(np.array([f"{i:032x}".encode() for i in range(n)], dtype="S32"))
     idx.apps = [f"app{i}" for i in range(40)]
     idx._ts, idx._app, idx._mon = data["ts"], data["apps"], data["mon"]
     idx._img_of = np.full(n, -1, np.int64)

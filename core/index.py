@@ -154,6 +154,23 @@ class MemoryIndex:
             self._records[pos] = rec
             self.mutations += 1
 
+    def has_image(self, memory_id: str) -> bool:
+        return self.image_vector(memory_id) is not None
+
+    def image_vector(self, memory_id: str) -> npt.NDArray[np.float32] | None:
+        pos = self.latent.pos_of.get(memory_id)
+        return None if pos is None else self.latent.image_vector(pos)
+
+    def replace(self, record: MemoryRecord, vectors: npt.NDArray[np.float32],
+                image: npt.NDArray[np.float32] | None) -> None:
+        """Swap in an updated version of a memory (caption, image vector)."""
+        pos = self.latent.pos_of.get(record.id)
+        if pos is None:
+            return
+        self.latent.remove([record.id])
+        self._records[pos] = None
+        self.add([record], [vectors], [image])
+
     def remove(self, ids: Sequence[str]) -> None:
         present = [i for i in ids if i in self.latent.pos_of]
         if present:

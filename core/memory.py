@@ -10,19 +10,36 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from core.capture_state import CaptureCounters, CaptureState
 from core.config import Config, Paths
 from core.encode import Moment, MomentEncoder, StageTimes
-from core.errors import AfterimageError, ImportFailed, InvalidInput, VaultLocked
+from core.errors import AfterimageError, ImportFailed, InvalidInput, ModelError, VaultLocked
 from core.importer import ImportReport, collect_images, moment_from_file
 from core.index import IndexFilter, MemoryIndex, make_snippet
 from core.jobs import JobState, SilentJob, check_cancelled
 from core.locks import WriterLock
 from core.records import TIER_NAMES, MemoryRecord
+from core.retrieval.captions import Captioner
+from core.retrieval.consolidate import (
+    ConsolidationReport,
+    MachineState,
+    consolidate,
+    pending_ids,
+)
+from core.retrieval.encoders import ImageEncoder
+from core.retrieval.episodes import (
+    DaySummary,
+    Episode,
+    build_episodes,
+    local_day,
+    summarise_days,
+)
 from core.retrieval.keeper import SNAPSHOT_BUCKET, IndexKeeper
+from core.retrieval.latent import FusionConfig
 from core.retrieval.nltime import QueryTime, extract_time
 from core.store import FRAMES, THUMBS, EncryptedStore, NewMemory, dir_size
 from core.types import ActiveWindow, Embedder, Ocr, ScreenFrame, ScreenSource, WindowInfoSource
@@ -86,6 +103,9 @@ class Factories:
     embedder: Callable[[], Embedder]
     screen: Callable[[], ScreenSource]
     windows: Callable[[], WindowInfoSource]
+    # Optional parts (retrieval issue): None = not available.
+    image_encoder: Callable[[], ImageEncoder | None] | None = None
+    captioner: Callable[[], Captioner] | None = None
 
 
 def default_factories(config: Config) -> Factories:
@@ -96,9 +116,26 @@ def default_factories(config: Config) -> Factories:
                               max_side_px=config.ocr.max_side_px)
 
     def embedder() -> Embedder:
-        from core.embed import MiniLmEmbedder
+        from core.retrieval.encoders import text_encoder_for
 
-        return MiniLmEmbedder(max_tokens=config.embed.max_tokens)
+        encoder: Embedder = text_encoder_for(config.embed.text_model,
+                                             paths_models_dir(config),
+                                             max_tokens=config.embed.max_tokens)
+        return encoder
+
+    def image_encoder() -> ImageEncoder | None:
+        from core.retrieval.encoders import image_encoder_for
+
+        return image_encoder_for(config.embed.image_model, config.embed.image_weights)
+
+    def captioner() -> Captioner:
+        from core.retrieval.captions import TextCaptioner, VlmCaptioner
+
+        cc = config.consolidation
+        if cc.captioner == "vlm":
+            return VlmCaptioner(Path(cc.vlm_model).expanduser(),
+                                Path(cc.vlm_projector).expanduser(), cc.vlm_family)
+        return TextCaptioner()
 
     def screen() -> ScreenSource:
         from core.capture import default_screen_source
@@ -110,7 +147,17 @@ def default_factories(config: Config) -> Factories:
 
         return default_window_info()
 
-    return Factories(ocr=ocr, embedder=embedder, screen=screen, windows=windows)
+    return Factories(ocr=ocr, embedder=embedder, screen=screen, windows=windows,
+                     image_encoder=image_encoder if config.embed.image_model else None,
+                     captioner=None if config.consolidation.captioner == "off" else captioner)
+
+
+def paths_models_dir(config: Config) -> Path:
+    """Where the model manager keeps downloaded models."""
+    from core.config import resolve_paths
+
+    del config
+    return resolve_paths().data_dir / "models"
 
 
 def kdf_from_config(config: Config) -> KdfParams:
@@ -143,6 +190,8 @@ class Memory:
         self._store = EncryptedStore(paths.vault_dir / "store", vault)
         self._state = CaptureState(paths.vault_dir / "state")
         self._keeper: IndexKeeper | None = None
+        self._image_encoder: ImageEncoder | None = None
+        self._image_encoder_failed = False
         self._ocr: Ocr | None = None
         self._embedder: Embedder | None = None
         self._screen: ScreenSource | None = None
@@ -322,9 +371,26 @@ class Memory:
         if not self._vault.is_unlocked:
             raise VaultLocked("the vault is locked: unlock it to search")
         if self._keeper is None:
+            image = self._get_image_encoder()
             self._keeper = IndexKeeper(self._store, self._vault, self.paths.vault_dir,
-                                       self._get_embedder().dim)
+                                       self._get_embedder().dim,
+                                       image_dim=image.dim if image is not None else 0,
+                                       fusion=FusionConfig(method=self.config.search.fusion))
         return self._keeper.ensure()
+
+    def _get_image_encoder(self) -> ImageEncoder | None:
+        """The CLIP encoder when configured and installed; None means text-only search."""
+        if self._image_encoder is None and not self._image_encoder_failed and \
+                self._factories.image_encoder is not None:
+            try:
+                encoder = self._factories.image_encoder()
+                if encoder is not None:
+                    encoder.embed_texts(["probe"])  # loads the model, learns its dim
+                self._image_encoder = encoder
+            except ModelError as exc:
+                self._image_encoder_failed = True
+                _log.warning("image search unavailable: %s", exc)
+        return self._image_encoder
 
     def parse_query(self, query: str, *, now: datetime | None = None) -> QueryTime:
         """The time range named inside ``query`` ("yesterday afternoon", "in March")
@@ -346,7 +412,7 @@ class Memory:
             raise InvalidInput("the limit must be between 1 and 1000")
         index = self._ensure_index()
         text = query.strip()
-        if natural_time:
+        if natural_time and self.config.search.natural_time:
             parsed = extract_time(text, now=now)
             text = parsed.text
             if parsed.since is not None:
@@ -356,8 +422,11 @@ class Memory:
             if since is not None and until is not None and since >= until:
                 return []
         vector = self._get_embedder().embed([text])[0] if text else None
+        image = self._image_encoder if index.latent.image is not None else None
+        image_query = image.embed_texts([text])[0] if image is not None and text else None
         flt = IndexFilter(since=since, until=until, app=app, monitor=monitor)
-        hits = index.search(vector, text, flt, n, collapse=collapse)
+        hits = index.search(vector, text, flt, n, image_query=image_query,
+                            collapse=collapse and self.config.search.collapse_duplicates)
         width = self.config.search.snippet_chars
         return [SearchHit(id=h.record.id, timestamp=h.record.timestamp, app=h.record.app,
                           title=h.record.title, source=h.record.source,
@@ -370,6 +439,58 @@ class Memory:
 
     def get(self, memory_id: str) -> MemoryRecord | None:
         return self._ensure_index().get(memory_id)
+
+    # -- episodes and days (timeline) --------------------------------------------------------
+    def episodes(self, day: date | None = None) -> list[Episode]:
+        """Episodes (oldest first), of one local day or of everything."""
+        records = self._ensure_index().records()
+        if day is not None:
+            records = [r for r in records if local_day(r.timestamp) == day]
+        return build_episodes(records)
+
+    def days(self) -> list[DaySummary]:
+        """One summary per local day with memories, newest first."""
+        return summarise_days(build_episodes(self._ensure_index().records()))
+
+    def search_episodes(self, query: str, *, limit: int = 5, **filters: Any
+                        ) -> list[tuple[Episode, list[SearchHit]]]:
+        """Route a query to episodes: memory hits grouped by the episode they belong to,
+        episodes ranked by their best hit (for "what was I working on ..." questions)."""
+        hits = self.search(query, limit=200, collapse=False, **filters)
+        if not hits:
+            return []
+        episodes = self.episodes()
+        owner = {mid: ep for ep in episodes for mid in ep.memory_ids}
+        grouped: dict[str, tuple[Episode, list[SearchHit]]] = {}
+        for hit in hits:
+            ep = owner.get(hit.id)
+            if ep is not None:
+                grouped.setdefault(ep.id, (ep, []))[1].append(hit)
+        ranked = sorted(grouped.values(), key=lambda item: -max(h.score for h in item[1]))
+        return ranked[:limit]
+
+    # -- background consolidation ------------------------------------------------------------
+    def consolidation_pending(self) -> int:
+        """How many memories still lack a caption (or image vector)."""
+        return len(pending_ids(self._ensure_index(),
+                               want_images=self._get_image_encoder() is not None))
+
+    def consolidate(self, state: JobState | None = None, *, max_items: int | None = None,
+                    budget_s: float | None = None, force: bool = False) -> ConsolidationReport:
+        """Caption (and CLIP-embed) memories that lack it. Runs only when the machine is
+        plugged in or idle unless ``force``; safe to stop and resume at any time."""
+        index = self._ensure_index()
+        if not force and self.config.consolidation.only_when_idle:
+            machine = MachineState.probe()
+            if not machine.good_time():
+                return ConsolidationReport(
+                    remaining=len(pending_ids(index, want_images=False)),
+                    skipped_reason="on battery and busy")
+        self.acquire_writer("consolidate")
+        image = self._get_image_encoder()
+        return consolidate(self._store, index, self._factories.captioner,
+                           (lambda: image) if image is not None else None, state,
+                           max_items=max_items, budget_s=budget_s)
 
     def thumbnail(self, memory_id: str) -> bytes | None:
         if not self._vault.is_unlocked:

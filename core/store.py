@@ -259,11 +259,18 @@ class EncryptedStore:
     def load_ids(self, ids: Sequence[str]
                  ) -> tuple[list[MemoryRecord], list[npt.NDArray[np.float32]]]:
         """Decrypt the given memories (missing or unreadable ones are left out)."""
+        got = self.load_ids_latent(ids)
+        return [r for r, _, _ in got], [v for _, v, _ in got]
+
+    def load_ids_latent(self, ids: Sequence[str]
+                        ) -> list[tuple[MemoryRecord, npt.NDArray[np.float32],
+                                        npt.NDArray[np.float32] | None]]:
+        """Decrypt the given memories with their image vectors (unreadable ones left out)."""
         table = self._table(MEMORIES, create=False)
-        records: list[MemoryRecord] = []
-        vectors: list[npt.NDArray[np.float32]] = []
+        out: list[tuple[MemoryRecord, npt.NDArray[np.float32],
+                        npt.NDArray[np.float32] | None]] = []
         if table is None or not ids:
-            return records, vectors
+            return out
         for start in range(0, len(ids), 500):
             chunk = list(ids[start:start + 500])
             try:
@@ -277,12 +284,10 @@ class EncryptedStore:
                                    tier=int(row["tier"]), payload=row["payload"],
                                    vectors=row["vectors"])
                 try:
-                    rec, vec = self.decrypt(stored)
+                    out.append(self.decrypt_latent(stored))
                 except (KeyMissing, DecryptionFailed):
                     continue
-                records.append(rec)
-                vectors.append(vec)
-        return records, vectors
+        return out
 
     def update_memories(self, items: Sequence[tuple[MemoryRecord, npt.NDArray[np.float32],
                                                      npt.NDArray[np.float32] | None]]) -> int:

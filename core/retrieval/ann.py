@@ -75,7 +75,7 @@ class IvfInt8Index:
         self.live = np.zeros(0, dtype=np.bool_)
         self.centroids: F32 | None = None
         self._list_of = np.zeros(0, dtype=np.int32)  # per position (valid below _indexed)
-        self._order = np.zeros(0, dtype=np.int64)  # positions sorted by list
+        self._order = np.zeros(0, dtype=np.int32)  # positions sorted by list
         self._offsets = np.zeros(1, dtype=np.int64)
         self._indexed = 0  # positions [0, _indexed) are in the lists; the rest is the tail
         self._trained_n = 0  # size when the lists were last trained
@@ -173,7 +173,7 @@ class IvfInt8Index:
     def _merge_tail(self) -> None:
         new = self._assign(self._indexed, self._n)
         self._list_of = np.concatenate([self._list_of[:self._indexed], new])
-        self._order = np.argsort(self._list_of, kind="stable").astype(np.int64)
+        self._order = np.argsort(self._list_of, kind="stable").astype(np.int32)
         counts = np.bincount(self._list_of, minlength=self.nlist)
         self._offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self._indexed = self._n
@@ -192,9 +192,10 @@ class IvfInt8Index:
             return tail
         probe = min(self.nlist, nprobe or self.nprobe)
         near = np.argpartition(-(self.centroids @ query), probe - 1)[:probe]
-        parts = [self._order[self._offsets[c]:self._offsets[c + 1]] for c in near]
+        parts: list[np.ndarray] = [self._order[self._offsets[c]:self._offsets[c + 1]]
+                                   for c in near]
         parts.append(tail)
-        return np.concatenate(parts)
+        return np.concatenate(parts).astype(np.int64)
 
     def search(self, query: F32, k: int, *, mask: BoolArr | None = None,
                nprobe: int | None = None) -> tuple[I64, F32]:

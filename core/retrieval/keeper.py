@@ -15,6 +15,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from core.errors import AfterimageError, DecryptionFailed, KeyMissing
 from core.index import MemoryIndex
 from core.records import MemoryRecord
@@ -53,6 +56,22 @@ class IndexKeeper:
         records, _ = self._store.load_ids(ids)
         return records
 
+    def _load_latent(self, new: list[str], known: set[str]
+                     ) -> list[tuple[MemoryRecord, npt.NDArray[np.float32],
+                                     npt.NDArray[np.float32] | None]]:
+        if len(new) <= 2000:
+            return self._store.load_ids_latent(new)
+        out = []
+        unreadable = 0
+        for row in self._store.rows(exclude=known):
+            try:
+                out.append(self._store.decrypt_latent(row))
+            except (KeyMissing, DecryptionFailed):
+                unreadable += 1
+        if unreadable:
+            _log.warning("skipped %d memories that could not be decrypted", unreadable)
+        return out
+
     def _from_snapshot(self) -> MemoryIndex | None:
         key_id = snapshot_key_id(self.path)
         if key_id is None:
@@ -90,11 +109,10 @@ class IndexKeeper:
                 index.remove(gone)  # on_remove discards the snapshot first
             new = [i for i in live if i not in known]
             if new:
-                if len(new) > 2000:
-                    records, vectors, _ = self._store.load_all(exclude=known)
-                else:
-                    records, vectors = self._store.load_ids(new)
-                index.add(records, vectors)
+                got = self._load_latent(new, known)
+                images = [img if img is not None and img.shape[0] == self._image_dim else None
+                          for _, _, img in got]
+                index.add([r for r, _, _ in got], [v for _, v, _ in got], images)
             self._version = version
         return self.index
 

@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from core.retrieval.ann import IvfInt8Index, top_k
 from core.retrieval.bm25 import CompactBm25
+from core.retrieval.idmap import IdList, PosMap
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -93,8 +94,8 @@ class LatentIndex:
         self.text = IvfInt8Index(text_dim, **ann_options)
         self.image = IvfInt8Index(image_dim, **ann_options) if image_dim else None
         self.bm25 = CompactBm25()
-        self.ids: list[str] = []
-        self.pos_of: dict[str, int] = {}
+        self.ids = IdList()
+        self.pos_of = PosMap(self.ids)
         self._ts = np.zeros(0, dtype=np.float64)
         self._app = np.zeros(0, dtype=np.int32)
         self._mon = np.zeros(0, dtype=np.int16)
@@ -108,7 +109,7 @@ class LatentIndex:
 
     def nbytes(self) -> int:
         meta = self._ts.nbytes + self._app.nbytes + self._mon.nbytes + self._img_of.nbytes + \
-            self._mem_of_img.nbytes + len(self.ids) * (32 + 49 + 100)
+            self._mem_of_img.nbytes + self.ids.nbytes() * 2 + len(self.ids) * 5
         img = self.image.nbytes() if self.image is not None else 0
         return int(self.text.nbytes() + img + self.bm25.nbytes() + meta)
 
@@ -123,8 +124,9 @@ class LatentIndex:
 
     def add(self, memory_id: str, timestamp: datetime, app: str, monitor: int | None,
             text_vector: F32, terms: Sequence[str], image_vector: F32 | None = None) -> int:
-        if memory_id in self.pos_of:
-            return self.pos_of[memory_id]
+        known = self.pos_of.get(memory_id)
+        if known is not None:
+            return known
         self._ts = self._grow(self._ts, 1)
         self._app = self._grow(self._app, 1)
         self._mon = self._grow(self._mon, 1, -1)
@@ -150,7 +152,7 @@ class LatentIndex:
         return pos
 
     def remove(self, ids: Sequence[str]) -> list[int]:
-        gone = [self.pos_of.pop(i) for i in ids if i in self.pos_of]
+        gone = [self.pos_of.pop(i) for i in dict.fromkeys(ids) if i in self.pos_of]
         if gone:
             arr = np.array(gone, dtype=np.int64)
             self.text.remove(arr)
@@ -160,6 +162,13 @@ class LatentIndex:
                 if img.size:
                     self.image.remove(img)
         return gone
+
+    def image_vector(self, pos: int) -> F32 | None:
+        if self.image is None or pos >= len(self.ids) or self._img_of[pos] < 0:
+            return None
+        if not self.image.live[int(self._img_of[pos])]:
+            return None
+        return self.image.vector(int(self._img_of[pos]))
 
     def timestamp(self, pos: int) -> float:
         return float(self._ts[pos])
@@ -284,7 +293,7 @@ class LatentIndex:
         n = len(self.ids)
         out: dict[str, np.ndarray] = {
             "meta.dims": np.array([self.text_dim, self.image_dim], np.int64),
-            "meta.ids": _join(self.ids), "meta.apps": _join(self.apps),
+            "meta.ids": self.ids.array(), "meta.apps": _join(self.apps),
             "meta.ts": self._ts[:n], "meta.app": self._app[:n], "meta.mon": self._mon[:n],
             "meta.img_of": self._img_of[:n], "meta.mem_of_img": self._mem_of_img,
         }
@@ -307,7 +316,7 @@ class LatentIndex:
         idx.bm25 = CompactBm25.from_state(sub("bm25."))
         if image_dim:
             idx.image = IvfInt8Index.from_state(sub("image."))
-        idx.ids = _split(state["meta.ids"])
+        idx.ids = IdList(np.array(state["meta.ids"]))
         idx.apps = _split(state["meta.apps"])
         idx._app_id = {a: i for i, a in enumerate(idx.apps)}
         idx._ts = np.array(state["meta.ts"], np.float64)
@@ -316,7 +325,7 @@ class LatentIndex:
         idx._img_of = np.array(state["meta.img_of"], np.int64)
         idx._mem_of_img = np.array(state["meta.mem_of_img"], np.int64)
         live = idx.text.live
-        idx.pos_of = {mid: i for i, mid in enumerate(idx.ids) if live[i]}
+        idx.pos_of = PosMap(idx.ids, live)
         return idx
 
 
