@@ -40,7 +40,7 @@ import numpy as np
 from bench.ocr_cache import cache_dir, default_caching_ocr
 from core.config import Config, Paths
 from core.embed import MiniLmEmbedder
-from core.index import IndexFilter, MemoryIndex, query_terms
+from core.index import IndexFilter, MemoryIndex
 from core.memory import Factories, Memory
 from core.records import MemoryRecord
 from core.retrieval.latent import FusionConfig
@@ -48,7 +48,19 @@ from core.types import OcrLine, OcrResult
 from core.vault import KdfParams
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
-METHODS = ("bm25", "dense", "weighted", "rrf")
+METHODS: tuple[str, ...] = ("bm25", "dense", "weighted", "rrf")
+# --grid: fusion variants compared to choose the default (FusionConfig in
+# core/retrieval/latent.py). "weighted" is the legacy 0.7 dense + 0.3 BM25 sum.
+GRID = {
+    "rrf_equal_k60": FusionConfig(dense_weight=1.0, rrf_k=60),
+    "rrf_d0.5_k60": FusionConfig(dense_weight=0.5, rrf_k=60),
+    "rrf_d0.5_k20": FusionConfig(dense_weight=0.5, rrf_k=20),
+    "rrf_d0.7_k20": FusionConfig(dense_weight=0.7, rrf_k=20),
+    "weighted_0.5_0.5": FusionConfig(method="weighted", weighted_dense=0.5,
+                                     weighted_keyword=0.5),
+    "weighted_0.3_0.7": FusionConfig(method="weighted", weighted_dense=0.3,
+                                     weighted_keyword=0.7),
+}
 
 
 def eval_root() -> Path:
@@ -70,7 +82,9 @@ def ranked(index: MemoryIndex, method: str, vec: np.ndarray, text: str, k: int) 
     elif method == "weighted":
         hits = index.search(vec, text, flt, k, collapse=False,
                             fusion=FusionConfig(method="weighted"))
-    else:
+    elif method in GRID:
+        hits = index.search(vec, text, flt, k, collapse=False, fusion=GRID[method])
+    else:  # "rrf": the product's default FusionConfig
         hits = index.search(vec, text, flt, k, collapse=False)
     return [h.record.id for h in hits]
 
@@ -210,13 +224,17 @@ def main(argv: list[str] | None = None, log: Callable[[str], None] = print) -> i
     ap.add_argument("--skip-locomo", action="store_true")
     ap.add_argument("--skip-screenagent", action="store_true")
     ap.add_argument("--out", default="bench/results/retrieval_eval.json")
+    ap.add_argument("--grid", action="store_true", help="also compare fusion variants")
     args = ap.parse_args(argv)
+    global METHODS
+    if args.grid:
+        METHODS = (*METHODS, *GRID)
     root = eval_root()
     if not root.is_dir():
         log(f"SKIPPED: evaluation data not found at {root} (see ../shared/eval/README.md)")
         return 0
     embedder = MiniLmEmbedder()
-    result: dict[str, Any] = {"query_terms_example": query_terms("Find the wrong line")}
+    result: dict[str, Any] = {"default_fusion": str(FusionConfig())}
     if not args.skip_screenagent:
         if (root / "screenagent_test").is_dir():
             result["screenagent"] = screenagent(root, args.sessions, embedder)
