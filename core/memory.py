@@ -192,6 +192,7 @@ class Memory:
         self._keeper: IndexKeeper | None = None
         self._image_encoder: ImageEncoder | None = None
         self._image_encoder_failed = False
+        self._episode_cache: tuple[tuple[int, int, int, int], list[Episode]] | None = None
         self._ocr: Ocr | None = None
         self._embedder: Embedder | None = None
         self._screen: ScreenSource | None = None
@@ -233,6 +234,7 @@ class Memory:
             except AfterimageError as exc:  # the snapshot is a cache: never block locking
                 _log.warning("index snapshot not written (%s)", type(exc).__name__)
             self._keeper.drop()
+        self._episode_cache = None
         self._vault.lock()
         _log.info("vault locked")
 
@@ -443,14 +445,23 @@ class Memory:
     # -- episodes and days (timeline) --------------------------------------------------------
     def episodes(self, day: date | None = None) -> list[Episode]:
         """Episodes (oldest first), of one local day or of everything."""
-        records = self._ensure_index().records()
-        if day is not None:
-            records = [r for r in records if local_day(r.timestamp) == day]
-        return build_episodes(records)
+        episodes = self._all_episodes()
+        if day is None:
+            return episodes
+        return [e for e in episodes if local_day(e.start) == day]
+
+    def _all_episodes(self) -> list[Episode]:
+        index = self._ensure_index()
+        state = (id(index), len(index), index.mutations, self._store.version())
+        cached = self._episode_cache
+        if cached is None or cached[0] != state:
+            cached = (state, build_episodes(index.records()))
+            self._episode_cache = cached
+        return cached[1]
 
     def days(self) -> list[DaySummary]:
         """One summary per local day with memories, newest first."""
-        return summarise_days(build_episodes(self._ensure_index().records()))
+        return summarise_days(self._all_episodes())
 
     def search_episodes(self, query: str, *, limit: int = 5, **filters: Any
                         ) -> list[tuple[Episode, list[SearchHit]]]:
@@ -459,7 +470,7 @@ class Memory:
         hits = self.search(query, limit=200, collapse=False, **filters)
         if not hits:
             return []
-        episodes = self.episodes()
+        episodes = self._all_episodes()
         owner = {mid: ep for ep in episodes for mid in ep.memory_ids}
         grouped: dict[str, tuple[Episode, list[SearchHit]]] = {}
         for hit in hits:

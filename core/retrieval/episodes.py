@@ -8,9 +8,10 @@ visit elsewhere (under ``interruption``) does not split it. Its title is the doc
 across the episode's screens. A **day** summarises its episodes: active time, the apps
 that took it, the main episodes.
 
-They are recomputed from the decrypted records (never stored): grouping 100,000
-memories takes well under a second (``bench/bench_episodes.py``), and a stored copy
-would be one more plaintext-derived artefact to seal, re-key and forget (R1, R7).
+They are recomputed from the decrypted records (never stored) and cached in memory per
+index state by :class:`core.memory.Memory`: grouping 100,000 memories takes seconds once
+per unlock/change (``bench/bench_episodes.py``), while a stored copy would be one more
+plaintext-derived artefact to seal, re-key and forget (R1, R7).
 """
 
 from __future__ import annotations
@@ -94,9 +95,10 @@ def build_episodes(records: Iterable[MemoryRecord], *, gap: timedelta = timedelt
                    interruption: timedelta = timedelta(minutes=2)) -> list[Episode]:
     """Group memories into episodes (oldest first)."""
     ordered = sorted(records, key=lambda r: (r.timestamp, r.id))
+    keys = {r.id: (r.app.casefold(), document_of(r)) for r in ordered}
     groups: list[list[MemoryRecord]] = []
     for rec in ordered:
-        key = (rec.app.casefold(), document_of(rec))
+        key = keys[rec.id]
         placed = False
         # Join the current group, or the one before it when the latest was a brief detour.
         for back in (1, 2):
@@ -104,7 +106,7 @@ def build_episodes(records: Iterable[MemoryRecord], *, gap: timedelta = timedelt
                 break
             g = groups[-back]
             last = g[-1]
-            same = (last.app.casefold(), document_of(last)) == key
+            same = keys[last.id] == key
             if back == 2:
                 detour = groups[-1]
                 if detour[-1].timestamp - detour[0].timestamp > interruption:

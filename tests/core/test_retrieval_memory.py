@@ -71,6 +71,14 @@ def test_search_time_words_duplicates_and_snapshot(tmp_path, embedder):
     assert [h.id for h in memory.search("kittens two hours ago", now=NOW)] == ["c" * 32]
     assert memory.search("kittens", monitor=1, now=NOW)[0].id != "c" * 32
     assert memory.search("kittens two hours ago", natural_time=False, now=NOW)[0].id == "c" * 32
+    # timeline: moment -> episode -> day, and query routing to episodes
+    days = memory.days()
+    assert [d.memories for d in days] == [2, 2]  # today (c, d) and yesterday (a, b)
+    yesterday = memory.episodes(days[1].day)
+    assert len(yesterday) == 1 and set(yesterday[0].memory_ids) == {"a" * 32, "b" * 32}
+    assert yesterday[0].title == "Q3 budget.ods"
+    routed = memory.search_episodes("budget forecast spreadsheet", now=NOW)
+    assert routed[0][0].id == yesterday[0].id
     # lock writes the sealed snapshot; it holds no plaintext
     memory.lock()
     snap = tmp_path / "data" / "vault" / SNAPSHOT_FILE
