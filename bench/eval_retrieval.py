@@ -134,30 +134,30 @@ def screenagent(root: Path, max_sessions: int, embedder: MiniLmEmbedder) -> dict
         import_s = time.perf_counter() - t0
         index = memory._ensure_index()
         by_source = {r.source: r.id for r in index.records()}
-        memory.close()
-    ids_of_session: dict[str, set[str]] = {}
-    for name, sid in owner.items():
-        if name in by_source:
-            ids_of_session.setdefault(sid, set()).add(by_source[name])
-    queries: list[tuple[str, str, set[str]]] = []
-    for s in sessions:
-        rel = ids_of_session.get(s["session_id"], set())
-        if rel:
-            queries.append(("session", s["task_prompt"], rel))
-        for step in s.get("steps", []):
-            img = step.get("image")
-            task = (step.get("current_task") or "").strip()
-            if img and task and img in by_source:
-                queries.append(("step", task, {by_source[img]}))
-    texts = sorted({q for _, q, _ in queries})
-    vec_of = dict(zip(texts, embedder.embed(texts), strict=True))
-    out: dict[str, Any] = {"sessions": len(sessions), "screenshots": len(by_source),
-                           "import_s": round(import_s, 1), "ocr_cache_hits": ocr.hits,
-                           "ocr_runs": ocr.misses, "failed": len(report.failed)}
-    for level in ("session", "step"):
-        level_q = [(t, rel) for lv, t, rel in queries if lv == level]
-        out[level] = {m: metrics([(ranked(index, m, vec_of[t], t, 10), rel)
-                                  for t, rel in level_q]) for m in METHODS}
+        ids_of_session: dict[str, set[str]] = {}
+        for name, sid in owner.items():
+            if name in by_source:
+                ids_of_session.setdefault(sid, set()).add(by_source[name])
+        queries: list[tuple[str, str, set[str]]] = []
+        for s in sessions:
+            rel = ids_of_session.get(s["session_id"], set())
+            if rel:
+                queries.append(("session", s["task_prompt"], rel))
+            for step in s.get("steps", []):
+                img = step.get("image")
+                task = (step.get("current_task") or "").strip()
+                if img and task and img in by_source:
+                    queries.append(("step", task, {by_source[img]}))
+        texts = sorted({q for _, q, _ in queries})
+        vec_of = dict(zip(texts, embedder.embed(texts), strict=True))
+        out: dict[str, Any] = {"sessions": len(sessions), "screenshots": len(by_source),
+                               "import_s": round(import_s, 1), "ocr_cache_hits": ocr.hits,
+                               "ocr_runs": ocr.misses, "failed": len(report.failed)}
+        for level in ("session", "step"):
+            level_q = [(t, rel) for lv, t, rel in queries if lv == level]
+            out[level] = {m: metrics([(ranked(index, m, vec_of[t], t, 10), rel)
+                                      for t, rel in level_q]) for m in METHODS}
+        memory.close()  # locking drops the index: query before this
     return out
 
 

