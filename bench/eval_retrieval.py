@@ -7,8 +7,9 @@ fresh encrypted vault through the product's import path (``Memory.import_paths``
 timestamps from the file names), then queried with each session's ``task_prompt``
 (session level: any screenshot of that session is relevant) and each step's
 ``current_task`` (step level: that step's screenshot). Reported for BM25 only, dense
-only, the legacy weighted sum (0.7 dense + 0.3 BM25) and the product's default
-(reciprocal rank fusion): hit@1/5/10, MRR@10 and nDCG@10. Near-duplicate collapsing is
+only, the foundation's weighted sum (0.7 dense + 0.3 BM25), reciprocal rank fusion and
+the product's default (``FusionConfig()``: 0.5 dense + 0.5 BM25): hit@1/5/10, MRR@10
+and nDCG@10. Near-duplicate collapsing is
 off for the metrics (a collapsed group would otherwise count as one rank).
 
 LoCoMo (``../shared/eval/locomo``): every dialogue turn becomes a text memory; each
@@ -48,14 +49,13 @@ from core.types import OcrLine, OcrResult
 from core.vault import KdfParams
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
-METHODS: tuple[str, ...] = ("bm25", "dense", "weighted", "rrf")
+METHODS: tuple[str, ...] = ("bm25", "dense", "weighted_0.7_0.3", "rrf", "default")
 # --grid: fusion variants compared to choose the default (FusionConfig in
 # core/retrieval/latent.py). "weighted" is the legacy 0.7 dense + 0.3 BM25 sum.
 GRID = {
-    "rrf_equal_k60": FusionConfig(dense_weight=1.0, rrf_k=60),
-    "rrf_d0.5_k60": FusionConfig(dense_weight=0.5, rrf_k=60),
-    "rrf_d0.5_k20": FusionConfig(dense_weight=0.5, rrf_k=20),
-    "rrf_d0.7_k20": FusionConfig(dense_weight=0.7, rrf_k=20),
+    "rrf_d0.5_k60": FusionConfig(method="rrf", dense_weight=0.5, rrf_k=60),
+    "rrf_d0.5_k20": FusionConfig(method="rrf", dense_weight=0.5, rrf_k=20),
+    "rrf_d0.7_k20": FusionConfig(method="rrf", dense_weight=0.7, rrf_k=20),
     "weighted_0.5_0.5": FusionConfig(method="weighted", weighted_dense=0.5,
                                      weighted_keyword=0.5),
     "weighted_0.3_0.7": FusionConfig(method="weighted", weighted_dense=0.3,
@@ -79,12 +79,16 @@ def ranked(index: MemoryIndex, method: str, vec: np.ndarray, text: str, k: int) 
         hits = index.search(None, text, flt, k, collapse=False)
     elif method == "dense":
         hits = [h for h in index.search(vec, "", flt, k, collapse=False)]
-    elif method == "weighted":
+    elif method == "weighted_0.7_0.3":  # the foundation's fusion
         hits = index.search(vec, text, flt, k, collapse=False,
-                            fusion=FusionConfig(method="weighted"))
+                            fusion=FusionConfig(method="weighted", weighted_dense=0.7,
+                                                weighted_keyword=0.3))
+    elif method == "rrf":
+        hits = index.search(vec, text, flt, k, collapse=False, fusion=FusionConfig(
+            method="rrf"))
     elif method in GRID:
         hits = index.search(vec, text, flt, k, collapse=False, fusion=GRID[method])
-    else:  # "rrf": the product's default FusionConfig
+    else:  # "default": the product's FusionConfig()
         hits = index.search(vec, text, flt, k, collapse=False)
     return [h.record.id for h in hits]
 

@@ -9,10 +9,11 @@ Channels (each answers top-K under the same filter mask):
 * ``keyword``: BM25 over title + OCR text + caption (:class:`CompactBm25`).
 
 CLIP and MiniLM vectors live in different spaces, so they are never added into
-one vector; the fusion happens on **ranks** at query time (reciprocal rank fusion,
-``score = sum_c w_c / (k + rank_c)``), normalised to 0..1 by the best reachable
-score. ``fusion="weighted"`` gives the legacy ``0.7 dense + 0.3 keyword`` sum for
-comparison (bench/eval_retrieval.py measures both).
+one vector; each channel scores in its own space and the scores are fused at query
+time: by default a weighted sum of the cosines and the max-normalised BM25 score
+(0.5 / 0.5, plus 0.5 x image cosine when an image query is given, divided by the
+weight total), or reciprocal rank fusion (``method="rrf"``). bench/eval_retrieval.py
+compares them (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -34,15 +35,20 @@ I64 = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class FusionConfig:
-    method: str = "rrf"  # "rrf" | "weighted"
+    """How the channels are fused. The default was chosen on bench/eval_retrieval.py
+    (docs/benchmarks.md): an equal-weight sum of cosine and max-normalised BM25 beat
+    dense-only, BM25-only, the old 0.7/0.3 sum and reciprocal rank fusion."""
+
+    method: str = "weighted"  # "weighted" | "rrf"
+    # weighted: score = (wd * cosine + wk * bm25 / best + wi * image cosine) / sum(w)
+    weighted_dense: float = 0.5
+    weighted_keyword: float = 0.5
+    image_weight: float = 0.5  # both methods; only when an image query is given
+    # rrf: score = sum_c w_c / (k + rank_c), divided by its best reachable value
     rrf_k: float = 60.0
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
-    image_weight: float = 0.5
     depth: int = 100  # candidates per channel
-    # legacy weighted sum
-    weighted_dense: float = 0.7
-    weighted_keyword: float = 0.3
     # near-duplicate collapsing
     collapse_cosine: float = 0.95
     collapse_seconds: float = 600.0
@@ -240,8 +246,15 @@ class LatentIndex:
             q = np.asarray(image_query, np.float32).reshape(-1)
             img[has] = np.maximum(self.image._score(q, ip[has]), 0.0)
         if fz.method == "weighted":
-            score = (fz.weighted_dense * dense + fz.weighted_keyword * kw
-                     if text_query is not None else kw)
+            if text_query is None:
+                score = kw
+            else:
+                score = fz.weighted_dense * dense + fz.weighted_keyword * kw
+                total = fz.weighted_dense + fz.weighted_keyword
+                if img_pos.size:
+                    score = score + fz.image_weight * img
+                    total += fz.image_weight
+                score = (score / total).astype(np.float32)
         else:
             where = {int(p): i for i, p in enumerate(pool)}
             rrf = np.zeros(pool.size, np.float64)
