@@ -54,6 +54,22 @@ class IdList:
         return int(self._arr.nbytes)
 
 
+def id_hashes(arr: npt.NDArray[np.bytes_]) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash per fixed-width id (vectorised; collisions are checked by callers)."""
+    width = arr.dtype.itemsize
+    padded = (width + 7) // 8 * 8
+    raw = np.zeros((arr.shape[0], padded), dtype=np.uint8)
+    if arr.shape[0]:
+        raw[:, :width] = np.frombuffer(arr.tobytes(), dtype=np.uint8).reshape(-1, width)
+    words = raw.view("<u8")
+    h = np.full(arr.shape[0], 0xCBF29CE484222325, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(words.shape[1]):
+            h = (h ^ words[:, j]) * np.uint64(0x100000001B3)
+            h ^= h >> np.uint64(29)
+    return h
+
+
 class PosMap:
     """live id -> position."""
 
@@ -70,9 +86,9 @@ class PosMap:
         self._build(n)
 
     def _build(self, n: int) -> None:
-        arr = self._ids.array()[:n]
-        order = np.argsort(arr, kind="stable").astype(np.int32)
-        self._keys = arr[order]
+        hashes = id_hashes(self._ids.array()[:n])
+        order = np.argsort(hashes, kind="stable").astype(np.int32)
+        self._keys = hashes[order]  # 8 bytes per id instead of a copy of the id
         self._pos = order
         self._merged = n
         self._tail = {}
@@ -84,11 +100,14 @@ class PosMap:
         pos = self._tail.get(memory_id)
         if pos is None and self._keys.shape[0]:
             raw = memory_id.encode("utf-8")
-            if len(raw) <= self._keys.dtype.itemsize:
-                i = int(np.searchsorted(self._keys, raw))
-                while i < self._keys.shape[0] and self._keys[i] == raw:
-                    if not self._dead[int(self._pos[i])]:
-                        pos = int(self._pos[i])
+            width = self._ids.array().dtype.itemsize
+            if len(raw) <= width:
+                key = id_hashes(np.array([raw], dtype=f"S{width}"))[0]
+                i = int(np.searchsorted(self._keys, key))
+                while i < self._keys.shape[0] and self._keys[i] == key:
+                    cand = int(self._pos[i])
+                    if not self._dead[cand] and self._ids[cand] == memory_id:
+                        pos = cand
                         break
                     i += 1
         if pos is None or self._dead[pos]:

@@ -107,7 +107,7 @@ class LatentIndex:
         self._mon = np.zeros(0, dtype=np.int16)
         self.apps: list[str] = []
         self._app_id: dict[str, int] = {}
-        self._img_of = np.zeros(0, dtype=np.int64)  # memory pos -> image pos or -1
+        self._img_of = np.zeros(0, dtype=np.int32)  # memory pos -> image pos or -1
         self._mem_of_img = np.zeros(0, dtype=np.int64)  # image pos -> memory pos
 
     def __len__(self) -> int:
@@ -163,7 +163,7 @@ class LatentIndex:
             arr = np.array(gone, dtype=np.int64)
             self.text.remove(arr)
             if self.image is not None:
-                img = self._img_of[arr]
+                img = self._img_of[arr].astype(np.int64)
                 img = img[img >= 0]
                 if img.size:
                     self.image.remove(img)
@@ -335,7 +335,7 @@ class LatentIndex:
         idx._ts = np.array(state["meta.ts"], np.float64)
         idx._app = np.array(state["meta.app"], np.int32)
         idx._mon = np.array(state["meta.mon"], np.int16)
-        idx._img_of = np.array(state["meta.img_of"], np.int64)
+        idx._img_of = np.array(state["meta.img_of"], np.int32)
         idx._mem_of_img = np.array(state["meta.mem_of_img"], np.int64)
         live = idx.text.live
         idx.pos_of = PosMap(idx.ids, live)

@@ -161,3 +161,21 @@ def test_snapshot_spans_many_segments(tmp_path, monkeypatch):
     snap.write_snapshot(tmp_path / "s", key, arrays)
     back = snap.read_snapshot(tmp_path / "s", key)
     assert np.array_equal(back["a"], arrays["a"]) and np.array_equal(back["b"], arrays["b"])
+
+
+def test_bm25_gap_coding_handles_far_apart_documents():
+    n = 70_010
+    offsets = np.array([0, 3, 5], dtype=np.int64)
+    docs = np.array([0, 70_000, 70_001, 5, 6], dtype=np.int32)  # term 0 needs int32 gaps
+    tfs = np.array([1, 2, 1, 1, 3], dtype=np.uint8)
+    idx = CompactBm25()
+    idx.bulk_load(offsets, docs, tfs, np.full(n, 10, np.int32), {"far": 0, "near": 1})
+    far, _ = idx.search(["far"])
+    near, _ = idx.search(["near"])
+    assert set(np.flatnonzero(far).tolist()) == {0, 70_000, 70_001}
+    assert set(np.flatnonzero(near).tolist()) == {5, 6} and near[6] > near[5]
+    idx.add(["near", "far"])  # pending, then merged with the gap-coded postings
+    idx.merge()
+    assert set(np.flatnonzero(idx.search(["far"])[0]).tolist()) == {0, 70_000, 70_001, n}
+    back = CompactBm25.from_state(idx.state())
+    assert np.array_equal(back.search(["near"])[0], idx.search(["near"])[0])
