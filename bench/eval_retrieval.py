@@ -58,6 +58,8 @@ GRID = {
     "rrf_d0.7_k20": FusionConfig(method="rrf", dense_weight=0.7, rrf_k=20),
     "weighted_0.5_0.5": FusionConfig(method="weighted", weighted_dense=0.5,
                                      weighted_keyword=0.5),
+    "weighted_0.4_0.6": FusionConfig(method="weighted", weighted_dense=0.4,
+                                     weighted_keyword=0.6),
     "weighted_0.3_0.7": FusionConfig(method="weighted", weighted_dense=0.3,
                                      weighted_keyword=0.7),
 }
