@@ -8,7 +8,7 @@ timestamps from the file names), then queried with each session's ``task_prompt`
 (session level: any screenshot of that session is relevant) and each step's
 ``current_task`` (step level: that step's screenshot). Reported for BM25 only, dense
 only, the foundation's weighted sum (0.7 dense + 0.3 BM25), reciprocal rank fusion and
-the product's default (``FusionConfig()``: 0.5 dense + 0.5 BM25): hit@1/5/10, MRR@10
+the product's default (``FusionConfig()``: 0.4 dense + 0.6 BM25): hit@1/5/10, MRR@10
 and nDCG@10. Near-duplicate collapsing is
 off for the metrics (a collapsed group would otherwise count as one rank).
 

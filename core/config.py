@@ -81,7 +81,7 @@ class StorageConfig:
 class SearchConfig:
     default_limit: int = 10
     snippet_chars: int = 160
-    fusion: str = "weighted"  # "weighted" (0.5 dense + 0.5 BM25) | "rrf" (reciprocal rank)
+    fusion: str = "weighted"  # "weighted" (0.4 dense + 0.6 BM25) | "rrf" (reciprocal rank)
     collapse_duplicates: bool = True
     natural_time: bool = True  # "yesterday afternoon" in a query becomes a time filter
 

@@ -11,7 +11,7 @@ Channels (each answers top-K under the same filter mask):
 CLIP and MiniLM vectors live in different spaces, so they are never added into
 one vector; each channel scores in its own space and the scores are fused at query
 time: by default a weighted sum of the cosines and the max-normalised BM25 score
-(0.5 / 0.5, plus 0.5 x image cosine when an image query is given, divided by the
+(0.4 / 0.6, plus 0.5 x image cosine when an image query is given, divided by the
 weight total), or reciprocal rank fusion (``method="rrf"``). bench/eval_retrieval.py
 compares them (docs/benchmarks.md).
 """
@@ -36,13 +36,14 @@ I64 = npt.NDArray[np.int64]
 @dataclass(frozen=True)
 class FusionConfig:
     """How the channels are fused. The default was chosen on bench/eval_retrieval.py
-    (docs/benchmarks.md): an equal-weight sum of cosine and max-normalised BM25 beat
-    dense-only, BM25-only, the old 0.7/0.3 sum and reciprocal rank fusion."""
+    (docs/benchmarks.md): 0.4 x cosine + 0.6 x max-normalised BM25 was the only variant
+    at or above both dense-only and BM25-only on MRR/nDCG at session and step level and on
+    every LoCoMo category; reciprocal rank fusion lost to dense-only."""
 
     method: str = "weighted"  # "weighted" | "rrf"
     # weighted: score = (wd * cosine + wk * bm25 / best + wi * image cosine) / sum(w)
-    weighted_dense: float = 0.5
-    weighted_keyword: float = 0.5
+    weighted_dense: float = 0.4
+    weighted_keyword: float = 0.6
     image_weight: float = 0.5  # both methods; only when an image query is given
     # rrf: score = sum_c w_c / (k + rank_c), divided by its best reachable value
     rrf_k: float = 60.0
