@@ -63,8 +63,13 @@ class OcrConfig:
 
 @dataclass(frozen=True)
 class EmbedConfig:
+    # "minilm-l6-int8" (bundled) or "onnx:<folder>" under <data dir>/models (a larger
+    # sentence-transformer the model manager downloaded).
     text_model: str = "minilm-l6-int8"
     max_tokens: int = 256
+    # open_clip architecture (e.g. "ViT-B-32", "MobileCLIP-S1"); "" = no image search.
+    image_model: str = ""
+    image_weights: str = ""  # path of the downloaded weights (.safetensors / .pt)
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,20 @@ class StorageConfig:
 class SearchConfig:
     default_limit: int = 10
     snippet_chars: int = 160
+    fusion: str = "weighted"  # "weighted" (0.4 dense + 0.6 BM25) | "rrf" (reciprocal rank)
+    collapse_duplicates: bool = True
+    natural_time: bool = True  # "yesterday afternoon" in a query becomes a time filter
+
+
+@dataclass(frozen=True)
+class ConsolidationConfig:
+    # "text" (bundled Gemma 3 270M over title + OCR), "vlm" (vlm_model + vlm_projector
+    # of family vlm_family, from the model manager) or "off".
+    captioner: str = "text"
+    vlm_family: str = ""
+    vlm_model: str = ""
+    vlm_projector: str = ""
+    only_when_idle: bool = True  # run on mains power or when the CPUs are mostly idle
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     chat: ChatConfig = field(default_factory=ChatConfig)
+    consolidation: ConsolidationConfig = field(default_factory=ConsolidationConfig)
 
 
 @dataclass(frozen=True)
@@ -246,7 +266,13 @@ def _validate(cfg: Config) -> None:
         (1 <= cfg.capture.frame_quality <= 100, "capture.frame_quality out of range"),
         (0.0 <= cfg.ocr.min_confidence <= 1.0, "ocr.min_confidence must be within 0..1"),
         (cfg.ocr.max_side_px >= 64, "ocr.max_side_px too small"),
-        (cfg.embed.text_model in {"minilm-l6-int8"}, "embed.text_model: unknown model"),
+        (cfg.embed.text_model == "minilm-l6-int8" or (
+            cfg.embed.text_model.startswith("onnx:") and len(cfg.embed.text_model) > 5
+            and "/" not in cfg.embed.text_model and ".." not in cfg.embed.text_model),
+         "embed.text_model: unknown model (minilm-l6-int8 or onnx:<folder>)"),
+        (cfg.search.fusion in {"rrf", "weighted"}, "search.fusion must be rrf or weighted"),
+        (cfg.consolidation.captioner in {"text", "vlm", "off"},
+         "consolidation.captioner must be text, vlm or off"),
         (8 <= cfg.embed.max_tokens <= 512, "embed.max_tokens out of range"),
         (cfg.security.idle_lock_minutes >= 0, "security.idle_lock_minutes must be >= 0"),
         (cfg.security.kdf_memory_mib >= 64, "security.kdf_memory_mib must be >= 64"),

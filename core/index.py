@@ -1,18 +1,17 @@
 """The in-memory search index over decrypted memories (SECURITY.md R6).
 
 It exists only while the vault is unlocked and is never written to disk.
-Dense retrieval: cosine similarity between the query embedding and every chunk
-vector of every memory (a memory scores its best chunk). Keyword retrieval:
-BM25 over title + OCR text. The two are combined into one score in 0..1.
+Dense retrieval: cosine similarity between the query embedding and each memory's
+fused vector (int8, IVF lists at scale). Keyword retrieval: BM25 over title + OCR
+text + caption. Both (and CLIP image similarity when present) are fused by
+reciprocal rank into one score in 0..1; see :mod:`core.retrieval.latent`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,12 +19,9 @@ import numpy as np
 import numpy.typing as npt
 
 from core.records import MemoryRecord
+from core.retrieval.latent import FusionConfig, LatentFilter, LatentIndex, fuse_chunks
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-DENSE_WEIGHT = 0.7
-KEYWORD_WEIGHT = 0.3
-BM25_K1 = 1.2
-BM25_B = 0.75
 
 
 # Function words carry no topic; matching them must not outrank meaning.
@@ -55,6 +51,9 @@ class IndexHit:
     score: float
     dense: float
     keyword: float
+    image: float = 0.0
+    # Ids of near-identical neighbouring moments folded into this hit (shown once).
+    duplicates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,7 @@ class IndexFilter:
     since: datetime | None = None
     until: datetime | None = None
     app: str | None = None
+    monitor: int | None = None  # 1-based monitor index (mss numbering)
 
     def accepts(self, rec: MemoryRecord) -> bool:
         if self.since is not None and rec.timestamp < self.since:
@@ -72,112 +72,146 @@ class IndexFilter:
             wanted = self.app.casefold()
             if wanted not in rec.app.casefold():
                 return False
+        if self.monitor is not None and (rec.monitor is None or
+                                         rec.monitor.index != self.monitor):
+            return False
         return True
+
+    def latent(self) -> LatentFilter:
+        return LatentFilter(since=self.since, until=self.until, app=self.app,
+                            monitor=self.monitor)
+
+
+RecordLoader = Callable[[list[str]], list[MemoryRecord]]
 
 
 class MemoryIndex:
-    """Dense + BM25 hybrid index held in RAM."""
+    """Hybrid index held in RAM: decrypted records plus a :class:`LatentIndex`.
 
-    def __init__(self, dim: int) -> None:
+    Each memory is one fused text vector (normalised mean of its chunk vectors), an
+    optional CLIP image vector, and BM25 terms; see :mod:`core.retrieval.latent`.
+    """
+
+    def __init__(self, dim: int, *, image_dim: int = 0,
+                 fusion: FusionConfig | None = None,
+                 loader: RecordLoader | None = None) -> None:
         self._dim = dim
-        self._records: list[MemoryRecord] = []
-        self._ids: dict[str, int] = {}
-        self._chunks = np.zeros((0, dim), dtype=np.float32)
-        self._chunk_owner = np.zeros(0, dtype=np.int64)
-        self._postings: dict[str, dict[int, int]] = defaultdict(dict)
-        self._doc_len: list[int] = []
-        self._removed: set[int] = set()
+        self._image_dim = image_dim
+        self._fusion = fusion
+        self._loader = loader
+        self.latent = LatentIndex(dim, image_dim, fusion)
+        # None = not decrypted yet (loaded on demand through ``loader``) or removed.
+        self._records: list[MemoryRecord | None] = []
+        self.mutations = 0  # changes since the last snapshot
+        # Called before memories leave the index (the snapshot keeper discards its copy).
+        self.on_remove: list[Callable[[], None]] = []
+
+    @classmethod
+    def from_latent(cls, latent: LatentIndex, loader: RecordLoader,
+                    fusion: FusionConfig | None = None) -> MemoryIndex:
+        """An index whose vectors come from a snapshot; records decrypt on demand."""
+        idx = cls(latent.text_dim, image_dim=latent.image_dim, fusion=fusion, loader=loader)
+        idx.latent = latent
+        idx._records = [None] * len(latent.ids)
+        return idx
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _materialise(self, positions: Sequence[int]) -> None:
+        missing = [p for p in positions if self._records[p] is None and
+                   self.latent.pos_of.get(self.latent.ids[p]) == p]
+        if not missing or self._loader is None:
+            return
+        for rec in self._loader([self.latent.ids[p] for p in missing]):
+            pos = self.latent.pos_of.get(rec.id)
+            if pos is not None:
+                self._records[pos] = rec
 
     def __len__(self) -> int:
-        return len(self._records) - len(self._removed)
+        return len(self.latent.pos_of)
 
     def __contains__(self, memory_id: object) -> bool:
-        return isinstance(memory_id, str) and memory_id in self._ids and \
-            self._ids[memory_id] not in self._removed
+        return isinstance(memory_id, str) and memory_id in self.latent.pos_of
 
     def ids(self) -> set[str]:
-        return {rid for rid, pos in self._ids.items() if pos not in self._removed}
+        return set(self.latent.pos_of)
 
     def add(self, records: Sequence[MemoryRecord],
-            vectors: Sequence[npt.NDArray[np.float32]]) -> None:
-        new_chunks: list[npt.NDArray[np.float32]] = []
-        owners: list[npt.NDArray[np.int64]] = []
-        for rec, vec in zip(records, vectors, strict=True):
-            if rec.id in self._ids:
+            vectors: Sequence[npt.NDArray[np.float32]],
+            image_vectors: Sequence[npt.NDArray[np.float32] | None] | None = None) -> None:
+        images = image_vectors if image_vectors is not None else [None] * len(records)
+        for rec, vec, img in zip(records, vectors, images, strict=True):
+            if rec.id in self.latent.pos_of:
                 continue
-            pos = len(self._records)
-            self._records.append(rec)
-            self._ids[rec.id] = pos
-            arr = np.asarray(vec, dtype=np.float32).reshape(-1, self._dim)
-            new_chunks.append(arr)
-            owners.append(np.full(arr.shape[0], pos, dtype=np.int64))
             terms = tokenize(rec.searchable_text() + "\n" + rec.app)
-            self._doc_len.append(len(terms))
-            for term, tf in Counter(terms).items():
-                self._postings[term][pos] = tf
-        if new_chunks:
-            self._chunks = np.concatenate([self._chunks, *new_chunks], axis=0)
-            self._chunk_owner = np.concatenate([self._chunk_owner, *owners])
+            pos = self.latent.add(rec.id, rec.timestamp, rec.app,
+                                  None if rec.monitor is None else rec.monitor.index,
+                                  fuse_chunks(vec, self._dim), terms, img)
+            while len(self._records) <= pos:
+                self._records.append(None)
+            self._records[pos] = rec
+            self.mutations += 1
+
+    def has_image(self, memory_id: str) -> bool:
+        return self.image_vector(memory_id) is not None
+
+    def image_vector(self, memory_id: str) -> npt.NDArray[np.float32] | None:
+        pos = self.latent.pos_of.get(memory_id)
+        return None if pos is None else self.latent.image_vector(pos)
+
+    def replace(self, record: MemoryRecord, vectors: npt.NDArray[np.float32],
+                image: npt.NDArray[np.float32] | None) -> None:
+        """Swap in an updated version of a memory (caption, image vector)."""
+        pos = self.latent.pos_of.get(record.id)
+        if pos is None:
+            return
+        self.latent.remove([record.id])
+        self._records[pos] = None
+        self.add([record], [vectors], [image])
 
     def remove(self, ids: Sequence[str]) -> None:
-        for rid in ids:
-            pos = self._ids.get(rid)
-            if pos is not None:
-                self._removed.add(pos)
+        present = [i for i in ids if i in self.latent.pos_of]
+        if present:
+            for callback in self.on_remove:
+                callback()
+        for pos in self.latent.remove(present):
+            self._records[pos] = None
+            self.mutations += 1
 
     def clear(self) -> None:
-        self.__init__(self._dim)  # type: ignore[misc]
+        self.latent = LatentIndex(self._dim, self._image_dim, self._fusion)
+        self._records = []
+        self.mutations = 0
 
     def get(self, memory_id: str) -> MemoryRecord | None:
-        pos = self._ids.get(memory_id)
-        if pos is None or pos in self._removed:
+        pos = self.latent.pos_of.get(memory_id)
+        if pos is None:
             return None
+        self._materialise([pos])
         return self._records[pos]
 
     def records(self) -> list[MemoryRecord]:
-        return [r for i, r in enumerate(self._records) if i not in self._removed]
-
-    def _bm25(self, terms: list[str]) -> tuple[dict[int, float], float]:
-        """BM25 scores, and the most any document could score for these terms."""
-        n_docs = len(self._records)
-        if n_docs == 0 or not terms:
-            return {}, 0.0
-        avg_len = (sum(self._doc_len) / n_docs) or 1.0
-        scores: dict[int, float] = defaultdict(float)
-        ceiling = 0.0
-        for term in set(terms):
-            postings = self._postings.get(term)
-            df = len(postings) if postings else 0
-            idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-            ceiling += idf * (BM25_K1 + 1)
-            for pos, tf in (postings or {}).items():
-                norm = tf + BM25_K1 * (1 - BM25_B + BM25_B * self._doc_len[pos] / avg_len)
-                scores[pos] += idf * tf * (BM25_K1 + 1) / norm
-        return scores, ceiling
+        self._materialise(list(self.latent.pos_of.values()))
+        return [r for p, r in enumerate(self._records)
+                if r is not None and self.latent.pos_of.get(r.id) == p]
 
     def search(self, query_vector: npt.NDArray[np.float32] | None, query_text: str,
-               flt: IndexFilter, limit: int) -> list[IndexHit]:
-        n = len(self._records)
-        if n == 0 or limit <= 0:
-            return []
-        dense = np.full(n, -1.0, dtype=np.float32)
-        if query_vector is not None and self._chunks.shape[0]:
-            sims = self._chunks @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
-            np.maximum.at(dense, self._chunk_owner, sims)
-        bm25, ceiling = self._bm25(query_terms(query_text))
-        hits: list[IndexHit] = []
-        for pos in range(n):
-            if pos in self._removed:
+               flt: IndexFilter, limit: int, *,
+               image_query: npt.NDArray[np.float32] | None = None, collapse: bool = True,
+               fusion: FusionConfig | None = None) -> list[IndexHit]:
+        hits = self.latent.search(query_vector, query_terms(query_text), flt.latent(), limit,
+                                  image_query=image_query, collapse=collapse, fusion=fusion)
+        self._materialise([h.position for h in hits])
+        out = []
+        for h in hits:
+            rec = self._records[h.position]
+            if rec is None:
                 continue
-            rec = self._records[pos]
-            if not flt.accepts(rec):
-                continue
-            d = max(float(dense[pos]), 0.0)
-            k = min(1.0, bm25.get(pos, 0.0) / ceiling) if ceiling > 0 else 0.0
-            score = DENSE_WEIGHT * d + KEYWORD_WEIGHT * k if query_vector is not None else k
-            hits.append(IndexHit(record=rec, score=score, dense=d, keyword=k))
-        hits.sort(key=lambda h: (h.score, h.record.timestamp), reverse=True)
-        return hits[:limit]
+            out.append(IndexHit(record=rec, score=h.score, dense=h.dense, keyword=h.keyword,
+                                image=h.image, duplicates=h.duplicates))
+        return out
 
 
 def make_snippet(text: str, query: str, width: int) -> str:

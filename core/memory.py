@@ -11,9 +11,9 @@ import logging
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.capture.pipeline import FramePipeline
 from core.capture_state import CaptureCounters, CaptureState
@@ -25,6 +25,7 @@ from core.errors import (
     ImportFailed,
     InvalidInput,
     KeyMissing,
+    ModelError,
     VaultLocked,
 )
 from core.forget import (
@@ -57,6 +58,24 @@ from core.retention import (
     run_maintenance,
     storage_report,
 )
+from core.retrieval.captions import Captioner
+from core.retrieval.consolidate import (
+    ConsolidationReport,
+    MachineState,
+    consolidate,
+    pending_ids,
+)
+from core.retrieval.encoders import ImageEncoder
+from core.retrieval.episodes import (
+    DaySummary,
+    Episode,
+    build_episodes,
+    local_day,
+    summarise_days,
+)
+from core.retrieval.keeper import SNAPSHOT_BUCKET, SNAPSHOT_FILE, IndexKeeper
+from core.retrieval.latent import FusionConfig
+from core.retrieval.nltime import QueryTime, extract_time
 from core.store import FRAMES, MEMORIES, THUMBS, EncryptedStore, NewMemory, dir_size
 from core.timeline import MomentSummary, TimelineHour
 from core.types import ActiveWindow, Embedder, Ocr, ScreenFrame, ScreenSource, WindowInfoSource
@@ -79,6 +98,10 @@ class SearchHit:
     snippet: str
     origin: str
     url: str | None = None
+    # Added by the retrieval issue (defaults keep older callers working):
+    duplicates: tuple[str, ...] = ()  # near-identical neighbouring moments folded in
+    caption: str | None = None
+    monitor: int | None = None
 
 
 @dataclass
@@ -118,6 +141,9 @@ class Factories:
     embedder: Callable[[], Embedder]
     screen: Callable[[], ScreenSource]
     windows: Callable[[], WindowInfoSource]
+    # Optional parts (retrieval issue): None = not available.
+    image_encoder: Callable[[], ImageEncoder | None] | None = None
+    captioner: Callable[[], Captioner] | None = None
 
 
 def default_factories(config: Config) -> Factories:
@@ -128,9 +154,26 @@ def default_factories(config: Config) -> Factories:
                               max_side_px=config.ocr.max_side_px)
 
     def embedder() -> Embedder:
-        from core.embed import MiniLmEmbedder
+        from core.retrieval.encoders import text_encoder_for
 
-        return MiniLmEmbedder(max_tokens=config.embed.max_tokens)
+        encoder: Embedder = text_encoder_for(config.embed.text_model,
+                                             paths_models_dir(config),
+                                             max_tokens=config.embed.max_tokens)
+        return encoder
+
+    def image_encoder() -> ImageEncoder | None:
+        from core.retrieval.encoders import image_encoder_for
+
+        return image_encoder_for(config.embed.image_model, config.embed.image_weights)
+
+    def captioner() -> Captioner:
+        from core.retrieval.captions import TextCaptioner, VlmCaptioner
+
+        cc = config.consolidation
+        if cc.captioner == "vlm":
+            return VlmCaptioner(Path(cc.vlm_model).expanduser(),
+                                Path(cc.vlm_projector).expanduser(), cc.vlm_family)
+        return TextCaptioner()
 
     def screen() -> ScreenSource:
         from core.capture import default_screen_source
@@ -142,7 +185,17 @@ def default_factories(config: Config) -> Factories:
 
         return default_window_info()
 
-    return Factories(ocr=ocr, embedder=embedder, screen=screen, windows=windows)
+    return Factories(ocr=ocr, embedder=embedder, screen=screen, windows=windows,
+                     image_encoder=image_encoder if config.embed.image_model else None,
+                     captioner=None if config.consolidation.captioner == "off" else captioner)
+
+
+def paths_models_dir(config: Config) -> Path:
+    """Where the model manager keeps downloaded models."""
+    from core.config import resolve_paths
+
+    del config
+    return resolve_paths().data_dir / "models"
 
 
 def kdf_from_config(config: Config) -> KdfParams:
@@ -162,8 +215,10 @@ class Memory:
         self._factories = factories or default_factories(config)
         self._store = EncryptedStore(paths.vault_dir / "store", vault)
         self._state = CaptureState(paths.vault_dir / "state")
-        self._index: MemoryIndex | None = None
-        self._index_version = -1
+        self._keeper: IndexKeeper | None = None
+        self._image_encoder: ImageEncoder | None = None
+        self._image_encoder_failed = False
+        self._episode_cache: tuple[tuple[int, int, int, int], list[Episode]] | None = None
         self._ocr: Ocr | None = None
         self._embedder: Embedder | None = None
         self._screen: ScreenSource | None = None
@@ -207,10 +262,13 @@ class Memory:
     def lock(self) -> None:
         """Drop keys and every decrypted index (SECURITY.md R5)."""
         self._close_chats()
-        if self._index is not None:
-            self._index.clear()
-        self._index = None
-        self._index_version = -1
+        if self._keeper is not None:
+            try:
+                self._keeper.save()
+            except AfterimageError as exc:  # the snapshot is a cache: never block locking
+                _log.warning("index snapshot not written (%s)", type(exc).__name__)
+            self._keeper.drop()
+        self._episode_cache = None
         self._vault.lock()
         _log.info("vault locked")
 
@@ -258,7 +316,17 @@ class Memory:
         self._repaired = True
         self.acquire_writer("repair")
         return repair_vault(self._store, self._vault, state_dir=self._state_dir,
-                            other_live_keys=self.conversations.live_key_ids)
+                            other_live_keys=self._live_keys_outside_memories)
+
+    def _live_keys_outside_memories(self) -> set[str]:
+        """Data keys used by chat turns and the sealed index snapshot (never orphans)."""
+        from core.retrieval.snapshot import snapshot_key_id
+
+        live = self.conversations.live_key_ids()
+        snapshot = snapshot_key_id(self.paths.vault_dir / SNAPSHOT_FILE)
+        if snapshot is not None:
+            live.add(snapshot)
+        return live
 
     @property
     def _state_dir(self) -> Path:
@@ -428,23 +496,40 @@ class Memory:
         return report
 
     # -- reading ----------------------------------------------------------------------------
+    @property
+    def _index(self) -> MemoryIndex | None:
+        """The decrypted in-memory index, if built (None while locked)."""
+        return None if self._keeper is None else self._keeper.index
+
     def _ensure_index(self) -> MemoryIndex:
         if not self._vault.is_unlocked:
             raise VaultLocked("the vault is locked: unlock it to search")
-        version = self._store.version()
-        if self._index is None:
-            self._index = MemoryIndex(self._get_embedder().dim)
-        if version != self._index_version:
-            records, vectors, _ = self._store.load_all(exclude=self._index.ids())
-            self._index.add(records, vectors)
-            live = {row.id for row in self._store.row_meta(MEMORIES)}
-            if any(rid not in live for rid in self._index.ids()):
-                # Forgotten elsewhere: rebuild so no decrypted copy of it stays referenced.
-                self._index.clear()
-                records, vectors, _ = self._store.load_all()
-                self._index.add(records, vectors)
-            self._index_version = version
-        return self._index
+        if self._keeper is None:
+            image = self._get_image_encoder()
+            self._keeper = IndexKeeper(self._store, self._vault, self.paths.vault_dir,
+                                       self._get_embedder().dim,
+                                       image_dim=image.dim if image is not None else 0,
+                                       fusion=FusionConfig(method=self.config.search.fusion))
+        return self._keeper.ensure()
+
+    def _get_image_encoder(self) -> ImageEncoder | None:
+        """The CLIP encoder when configured and installed; None means text-only search."""
+        if self._image_encoder is None and not self._image_encoder_failed and \
+                self._factories.image_encoder is not None:
+            try:
+                encoder = self._factories.image_encoder()
+                if encoder is not None:
+                    encoder.embed_texts(["probe"])  # loads the model, learns its dim
+                self._image_encoder = encoder
+            except ModelError as exc:
+                self._image_encoder_failed = True
+                _log.warning("image search unavailable: %s", exc)
+        return self._image_encoder
+
+    def parse_query(self, query: str, *, now: datetime | None = None) -> QueryTime:
+        """The time range named inside ``query`` ("yesterday afternoon", "in March")
+        and the query without those words (for showing the user what was understood)."""
+        return extract_time(query, now=now)
 
     def warm_up(self) -> None:
         """Load the search model now, and build the in-memory index if unlocked, so the first
@@ -455,7 +540,12 @@ class Memory:
 
     def search(self, query: str, *, since: datetime | None = None,
                until: datetime | None = None, app: str | None = None,
-               limit: int | None = None) -> list[SearchHit]:
+               limit: int | None = None, monitor: int | None = None,
+               natural_time: bool = True, collapse: bool = True,
+               now: datetime | None = None) -> list[SearchHit]:
+        """Hybrid search. Time words in ``query`` become a time filter (intersected with
+        ``since``/``until``) unless ``natural_time`` is False; near-identical neighbouring
+        moments are shown once (their ids in ``SearchHit.duplicates``)."""
         if since is not None and until is not None and since >= until:
             raise InvalidInput("--since must be earlier than --until")
         n = limit if limit is not None else self.config.search.default_limit
@@ -463,17 +553,94 @@ class Memory:
             raise InvalidInput("the limit must be between 1 and 1000")
         index = self._ensure_index()
         text = query.strip()
+        if natural_time and self.config.search.natural_time:
+            parsed = extract_time(text, now=now)
+            text = parsed.text
+            if parsed.since is not None:
+                since = parsed.since if since is None else max(since, parsed.since)
+            if parsed.until is not None:
+                until = parsed.until if until is None else min(until, parsed.until)
+            if since is not None and until is not None and since >= until:
+                return []
         vector = self._get_embedder().embed([text])[0] if text else None
-        hits = index.search(vector, text, IndexFilter(since=since, until=until, app=app), n)
+        image = self._image_encoder if index.latent.image is not None else None
+        image_query = image.embed_texts([text])[0] if image is not None and text else None
+        flt = IndexFilter(since=since, until=until, app=app, monitor=monitor)
+        hits = index.search(vector, text, flt, n, image_query=image_query,
+                            collapse=collapse and self.config.search.collapse_duplicates)
         width = self.config.search.snippet_chars
         return [SearchHit(id=h.record.id, timestamp=h.record.timestamp, app=h.record.app,
                           title=h.record.title, source=h.record.source,
                           score=round(h.score, 4),
                           snippet=make_snippet(h.record.text, text, width),
-                          origin=h.record.origin, url=h.record.url) for h in hits]
+                          origin=h.record.origin, url=h.record.url, duplicates=h.duplicates,
+                          caption=h.record.caption,
+                          monitor=None if h.record.monitor is None else h.record.monitor.index)
+                for h in hits]
 
     def get(self, memory_id: str) -> MemoryRecord | None:
         return self._ensure_index().get(memory_id)
+
+    # -- episodes and days (timeline) --------------------------------------------------------
+    def episodes(self, day: date | None = None) -> list[Episode]:
+        """Episodes (oldest first), of one local day or of everything."""
+        episodes = self._all_episodes()
+        if day is None:
+            return episodes
+        return [e for e in episodes if local_day(e.start) == day]
+
+    def _all_episodes(self) -> list[Episode]:
+        index = self._ensure_index()
+        state = (id(index), len(index), index.mutations, self._store.version())
+        cached = self._episode_cache
+        if cached is None or cached[0] != state:
+            cached = (state, build_episodes(index.records()))
+            self._episode_cache = cached
+        return cached[1]
+
+    def days(self) -> list[DaySummary]:
+        """One summary per local day with memories, newest first."""
+        return summarise_days(self._all_episodes())
+
+    def search_episodes(self, query: str, *, limit: int = 5, **filters: Any
+                        ) -> list[tuple[Episode, list[SearchHit]]]:
+        """Route a query to episodes: memory hits grouped by the episode they belong to,
+        episodes ranked by their best hit (for "what was I working on ..." questions)."""
+        hits = self.search(query, limit=200, collapse=False, **filters)
+        if not hits:
+            return []
+        episodes = self._all_episodes()
+        owner = {mid: ep for ep in episodes for mid in ep.memory_ids}
+        grouped: dict[str, tuple[Episode, list[SearchHit]]] = {}
+        for hit in hits:
+            ep = owner.get(hit.id)
+            if ep is not None:
+                grouped.setdefault(ep.id, (ep, []))[1].append(hit)
+        ranked = sorted(grouped.values(), key=lambda item: -max(h.score for h in item[1]))
+        return ranked[:limit]
+
+    # -- background consolidation ------------------------------------------------------------
+    def consolidation_pending(self) -> int:
+        """How many memories still lack a caption (or image vector)."""
+        return len(pending_ids(self._ensure_index(),
+                               want_images=self._get_image_encoder() is not None))
+
+    def consolidate(self, state: JobState | None = None, *, max_items: int | None = None,
+                    budget_s: float | None = None, force: bool = False) -> ConsolidationReport:
+        """Caption (and CLIP-embed) memories that lack it. Runs only when the machine is
+        plugged in or idle unless ``force``; safe to stop and resume at any time."""
+        index = self._ensure_index()
+        if not force and self.config.consolidation.only_when_idle:
+            machine = MachineState.probe()
+            if not machine.good_time():
+                return ConsolidationReport(
+                    remaining=len(pending_ids(index, want_images=False)),
+                    skipped_reason="on battery and busy")
+        self.acquire_writer("consolidate")
+        image = self._get_image_encoder()
+        return consolidate(self._store, index, self._factories.captioner,
+                           (lambda: image) if image is not None else None, state,
+                           max_items=max_items, budget_s=budget_s)
 
     def thumbnail(self, memory_id: str) -> bytes | None:
         if not self._vault.is_unlocked:
@@ -528,7 +695,7 @@ class Memory:
         storage = storage_report(by_bucket, sizes, self.config.storage, now or datetime.now(UTC))
         tiers = self._store.tier_counts()
         keys = self._vault.key_ids()
-        buckets = sorted(set(keys.values()))
+        buckets = sorted(set(keys.values()) - {SNAPSHOT_BUCKET})
         return Stats(
             memories=sum(tiers.values()),
             tiers={TIER_NAMES[t]: tiers.get(t, 0) for t in TIER_NAMES},
@@ -537,7 +704,7 @@ class Memory:
             captured_total=counters.captured,
             skipped=dict(sorted(counters.skipped.items())),
             last_capture=counters.last_capture,
-            data_keys=len(keys),
+            data_keys=sum(1 for b in keys.values() if b != SNAPSHOT_BUCKET),
             oldest_bucket=datetime.fromtimestamp(buckets[0] * 3600, UTC) if buckets else None,
             newest_bucket=datetime.fromtimestamp(buckets[-1] * 3600, UTC) if buckets else None,
             data_dir=str(self.paths.data_dir),
@@ -693,11 +860,15 @@ class Memory:
                               hooks=[self._drop_index_after_forget, *self.on_forget])
 
     def _drop_index_after_forget(self, ids: frozenset[str]) -> None:
+        """After a forget: the sealed index snapshot holds the forgotten vectors, so it is
+        deleted and its key destroyed; the decrypted index is rebuilt on the next search."""
         del ids
-        if self._index is not None:
-            self._index.clear()  # rebuilt on the next search, without the forgotten ones
-        self._index = None
-        self._index_version = -1
+        if self._keeper is not None:
+            self._keeper.discard()
+            self._keeper.drop()
+        else:
+            IndexKeeper(self._store, self._vault, self.paths.vault_dir, 0).discard()
+        self._episode_cache = None
 
     def forget_all(self) -> ForgetReport:
         """Forget everything: rows, images, every data key, all versions, caches."""
@@ -709,9 +880,11 @@ class Memory:
         self._store.drop_everything()
         destroyed = self._vault.destroy_keys(list(self._vault.key_ids()))
         self._state.reset()
-        if self._index is not None:
-            self._index.clear()
-        self._index_version = -1
+        if self._keeper is not None:
+            self._keeper.discard()
+            self._keeper.drop()
+        else:
+            IndexKeeper(self._store, self._vault, self.paths.vault_dir, 0).discard()
         after = dir_size(self.paths.vault_dir)
         for hook in self.on_forget:
             hook(FORGET_EVERYTHING)

@@ -119,21 +119,45 @@ def decode_payload(row_id: str, blob: bytes) -> MemoryRecord:
         raise DecryptionFailed("a memory record is malformed after decryption") from exc
 
 
-def encode_vectors(vectors: npt.NDArray[np.float32]) -> bytes:
-    """Chunk vectors (n x dim float32) -> bytes: uint16 n, uint16 dim, float16 data."""
-    arr = np.asarray(vectors, dtype=np.float32)
-    if arr.ndim != 2:
+def _matrix(arr: npt.NDArray[np.float32]) -> bytes:
+    a = np.asarray(arr, dtype=np.float32)
+    if a.ndim != 2:
         raise ValueError("vectors must be a 2-D array")
-    n, dim = arr.shape
-    header = np.array([n, dim], dtype="<u2").tobytes()
-    return header + arr.astype("<f2").tobytes()
+    n, dim = a.shape
+    return np.array([n, dim], dtype="<u2").tobytes() + a.astype("<f2").tobytes()
+
+
+def encode_vectors(vectors: npt.NDArray[np.float32],
+                   image: npt.NDArray[np.float32] | None = None) -> bytes:
+    """Chunk vectors (n x dim float32) -> bytes: uint16 n, uint16 dim, float16 data;
+    then, when the memory has a CLIP image vector, the same layout for it (1 x dim)."""
+    out = _matrix(vectors)
+    if image is not None:
+        out += _matrix(np.asarray(image, dtype=np.float32).reshape(1, -1))
+    return out
+
+
+def _read_matrix(blob: bytes, at: int) -> tuple[npt.NDArray[np.float32], int]:
+    if len(blob) < at + 4:
+        raise DecryptionFailed("a vector field is malformed")
+    n, dim = (int(x) for x in np.frombuffer(blob[at:at + 4], dtype="<u2"))
+    end = at + 4 + n * dim * 2
+    if len(blob) < end:
+        raise DecryptionFailed("a vector field is malformed")
+    arr = np.frombuffer(blob[at + 4:end], dtype="<f2").astype(np.float32).reshape(n, dim)
+    return arr, end
+
+
+def decode_latent(blob: bytes) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
+    """(chunk text vectors, image vector or None)."""
+    text, end = _read_matrix(blob, 0)
+    if end == len(blob):
+        return text, None
+    image, end2 = _read_matrix(blob, end)
+    if end2 != len(blob) or image.shape[0] != 1:
+        raise DecryptionFailed("a vector field is malformed")
+    return text, image[0]
 
 
 def decode_vectors(blob: bytes) -> npt.NDArray[np.float32]:
-    if len(blob) < 4:
-        raise DecryptionFailed("a vector field is malformed")
-    n, dim = (int(x) for x in np.frombuffer(blob[:4], dtype="<u2"))
-    body = blob[4:]
-    if len(body) != n * dim * 2:
-        raise DecryptionFailed("a vector field is malformed")
-    return np.frombuffer(body, dtype="<f2").astype(np.float32).reshape(n, dim)
+    return decode_latent(blob)[0]

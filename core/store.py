@@ -33,6 +33,7 @@ from core.errors import DecryptionFailed, KeyMissing, StoreError
 from core.records import (
     MemoryRecord,
     bucket_of,
+    decode_latent,
     decode_payload,
     decode_vectors,
     encode_payload,
@@ -273,6 +274,105 @@ class EncryptedStore:
             yield StoredRow(id=row_id, bucket=int(cols["bucket"][i]), key_id=cols["key_id"][i],
                             tier=int(cols["tier"][i]), payload=cols["payload"][i],
                             vectors=cols["vectors"][i])
+
+    def ids(self) -> set[str]:
+        """Every memory id (reads the id column only)."""
+        table = self._table(MEMORIES, create=False)
+        if table is None:
+            return set()
+        try:
+            table.checkout_latest()
+            column = table.to_lance().to_table(columns=["id"]).column("id").to_pylist()
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("read memory ids", exc) from exc
+        return {str(x) for x in column}
+
+    def load_ids(self, ids: Sequence[str]
+                 ) -> tuple[list[MemoryRecord], list[npt.NDArray[np.float32]]]:
+        """Decrypt the given memories (missing or unreadable ones are left out)."""
+        got = self.load_ids_latent(ids)
+        return [r for r, _, _ in got], [v for _, v, _ in got]
+
+    def load_ids_latent(self, ids: Sequence[str]
+                        ) -> list[tuple[MemoryRecord, npt.NDArray[np.float32],
+                                        npt.NDArray[np.float32] | None]]:
+        """Decrypt the given memories with their image vectors (unreadable ones left out)."""
+        table = self._table(MEMORIES, create=False)
+        out: list[tuple[MemoryRecord, npt.NDArray[np.float32],
+                        npt.NDArray[np.float32] | None]] = []
+        if table is None or not ids:
+            return out
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            try:
+                table.checkout_latest()
+                data = table.to_lance().to_table(
+                    filter=f"id IN ({_quote_ids(chunk)})").to_pylist()
+            except Exception as exc:  # noqa: BLE001
+                raise _store_error("read memories", exc) from exc
+            for row in data:
+                stored = StoredRow(id=row["id"], bucket=int(row["bucket"]), key_id=row["key_id"],
+                                   tier=int(row["tier"]), payload=row["payload"],
+                                   vectors=row["vectors"])
+                try:
+                    out.append(self.decrypt_latent(stored))
+                except (KeyMissing, DecryptionFailed):
+                    continue
+        return out
+
+    def update_memories(self, items: Sequence[tuple[MemoryRecord, npt.NDArray[np.float32],
+                                                     npt.NDArray[np.float32] | None]]) -> int:
+        """Re-seal existing memory rows with a new payload/vectors (captions, image vectors).
+
+        One atomic LanceDB ``merge_insert`` on the id: a crash leaves the old row or the
+        new one, never neither. Rows that no longer exist are not recreated.
+        """
+        table = self._table(MEMORIES, create=False)
+        if table is None or not items:
+            return 0
+        current = {}
+        ids = [rec.id for rec, _, _ in items]
+        try:
+            table.checkout_latest()
+            for start in range(0, len(ids), 500):
+                got = table.to_lance().to_table(
+                    columns=["id", "tier"],
+                    filter=f"id IN ({_quote_ids(ids[start:start + 500])})").to_pylist()
+                current.update({r["id"]: int(r["tier"]) for r in got})
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("read memories", exc) from exc
+        rows: dict[str, list[Any]] = {k: [] for k in _MEMORY_SCHEMA.names}
+        for rec, vectors, image in items:
+            if rec.id not in current:
+                continue
+            bucket = bucket_of(rec.timestamp)
+            key = self._vault.write_key(bucket)
+            rows["id"].append(rec.id)
+            rows["bucket"].append(bucket)
+            rows["key_id"].append(key.key_id)
+            rows["tier"].append(current[rec.id])
+            rows["payload"].append(
+                seal_field(key, encode_payload(rec), FieldRef(MEMORIES, "payload", rec.id)))
+            rows["vectors"].append(seal_field(key, encode_vectors(vectors, image),
+                                              FieldRef(MEMORIES, "vectors", rec.id)))
+        if not rows["id"]:
+            return 0
+        try:
+            (table.merge_insert("id").when_matched_update_all()
+             .execute(pa.table(rows, schema=_MEMORY_SCHEMA)))
+        except Exception as exc:  # noqa: BLE001
+            raise _store_error("update memories", exc) from exc
+        return len(rows["id"])
+
+    def decrypt_latent(self, row: StoredRow) -> tuple[MemoryRecord, npt.NDArray[np.float32],
+                                                      npt.NDArray[np.float32] | None]:
+        """A row's record, chunk vectors and (when present) CLIP image vector."""
+        key = self._vault.read_key(row.key_id)
+        record = decode_payload(row.id, open_field(key, row.payload,
+                                                   FieldRef(MEMORIES, "payload", row.id)))
+        text, image = decode_latent(open_field(key, row.vectors,
+                                               FieldRef(MEMORIES, "vectors", row.id)))
+        return record, text, image
 
     def tier_counts(self) -> dict[int, int]:
         table = self._table(MEMORIES, create=False)
@@ -541,12 +641,12 @@ class EncryptedStore:
 
 
 def _table_names(db: Any) -> list[str]:
-    """Table names (``list_tables`` pages; ``table_names`` is deprecated in lancedb 0.40)."""
+    """Table names (``list_tables``; ``table_names`` is deprecated in lancedb 0.40)."""
     names: list[str] = []
     token = None
     while True:
         page = db.list_tables(page_token=token) if token else db.list_tables()
-        names.extend(page.tables)
+        names.extend(str(t) for t in page.tables)
         token = getattr(page, "page_token", None)
         if not token:
             return names

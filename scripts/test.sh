@@ -5,7 +5,8 @@
 #
 # 1. scripts/install.sh --no-launch   (fast no-op when nothing changed)
 # 2. an X display: the caller's if it works, else a private Xvfb + openbox (killed on exit)
-# 3. ruff check . -> mypy -> lint-imports -> pytest "$@"   (stops at the first failure)
+# 3. ruff check . -> mypy -> lint-imports -> pytest "$@" -> image encoder (own venv)
+#    (stops at the first failure)
 #
 # QT_QPA_PLATFORM is left alone: tests that want "offscreen" set it themselves.
 set -euo pipefail
@@ -122,5 +123,10 @@ run_step ruff         "$VENV/bin/ruff" check .
 run_step mypy         "$VENV/bin/mypy"
 run_step lint-imports "$VENV/bin/lint-imports"
 run_step pytest       "$VENV/bin/pytest" "$@"
+# The real open_clip image encoder, in its own venv (torch is not in the main install;
+# docs/install.md says why). AFTERIMAGE_SKIP_IMAGE_TESTS=1 leaves it out locally.
+if [[ "${AFTERIMAGE_SKIP_IMAGE_TESTS:-0}" != 1 ]]; then
+    run_step image-encoder bash "$REPO_ROOT/scripts/test-image-encoder.sh"
+fi
 
 printf '\nOK: all checks passed (%s) in %ss\n' "${SUMMARY[*]}" "$((SECONDS - START))"

@@ -38,12 +38,14 @@ def test_dense_and_keyword_hybrid_ranking():
     assert idx.search(None, "the cat", IndexFilter(), 10)[0].record.id == "m2"
 
 
-def test_best_chunk_wins_and_filters_apply():
+def test_chunks_fuse_to_one_vector_and_filters_apply():
     idx = MemoryIndex(dim=2)
     idx.add([rec(1, "a", app="Firefox", hours=0), rec(2, "b", app="Terminal", hours=5)],
-            [np.array([[0, 1], [1, 0]], dtype=np.float32), unit([[0.7, 0.7]])])
+            [np.array([[0, 1], [1, 0]], dtype=np.float32), unit([[0.9, 0.1]])])
     hits = idx.search(unit([1, 0]), "", IndexFilter(), 10)
-    assert hits[0].record.id == "m1" and abs(hits[0].dense - 1.0) < 1e-6
+    # m1's fused vector is the normalised mean of its chunks: (0.707, 0.707).
+    assert hits[0].record.id == "m2"
+    assert abs(hits[1].dense - 0.7071) < 0.01
     assert [h.record.id for h in idx.search(unit([1, 0]), "", IndexFilter(app="term"), 10)] \
         == ["m2"]
     since = idx.search(unit([1, 0]), "", IndexFilter(since=T0 + timedelta(hours=1)), 10)
