@@ -52,14 +52,16 @@ def test_status_pause_and_resume_from_the_tray_and_settings(qtbot, app_parts):
         assert pause.paused and pause.until is not None
         left = pause.until - datetime.now(UTC)
         assert timedelta(minutes=14) < left <= timedelta(minutes=15)
-        assert tray.status_action.text().startswith("Paused until")
+        qtbot.waitUntil(lambda: tray.status_action.text().startswith("Paused until"),
+                        timeout=5000)
         assert tray.resume_action.isEnabled()
         assert not any(a.isEnabled() for a in tray.pause_actions)
         # Settings shows the same state; resume from there.
         app_parts.window.show_page("settings")
         settings = app_parts.window.shell.settings
         settings.refresh_service()
-        assert settings.service_state.text().startswith("Paused until")
+        qtbot.waitUntil(lambda: settings.service_state.text().startswith("Paused until"),
+                        timeout=5000)
         assert settings.resume_button.isEnabled()
         settings.resume_button.click()
         qtbot.waitUntil(lambda: not PauseControl(run_dir).state().paused, timeout=5000)
