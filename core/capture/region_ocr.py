@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from core.capture.regions import (
+    SCALE,
     Box,
     Grey,
     Scroll,
@@ -109,13 +110,19 @@ class RegionOcr:
     """Implements :class:`core.types.Ocr` (``recognize``) plus per-monitor memory."""
 
     def __init__(self, ocr: Ocr, *, pad_px: int = 12, full_ratio: float = 0.6,
-                 history: int = 4, scroll_min_area: float = 0.05) -> None:
+                 history: int = 4, scroll_min_area: float = 0.05,
+                 resync_every: int = 30) -> None:
         self._ocr = ocr
         self._pad = pad_px
         self._full_ratio = full_ratio
         self._history = max(1, history)
         self._scroll_min_area = scroll_min_area
         self._seen: dict[str, list[_Seen]] = {}
+        # After this many partial reads in a row a frame is read whole again, so that
+        # approximations (lines joined across windows, crops read without context) never
+        # drift for long.
+        self._resync_every = resync_every
+        self._partials: dict[str, int] = {}
         self.stats = RegionOcrStats()
 
     def forget(self) -> None:
@@ -139,7 +146,7 @@ class RegionOcr:
                 best, boxes, best_area = seen, found, changed
             if changed == 0:
                 break
-        if best is None:
+        if best is None or (boxes and self._partials.get(key, 0) >= self._resync_every):
             result = self._full(image)
         elif not boxes:
             self.stats.reused += 1
@@ -150,7 +157,9 @@ class RegionOcr:
             result = partial if partial is not None else self._full(image)
         # A frame read in parts (or reused) supersedes its reference; a fully read one is a
         # new scene (another window), and the old scene stays remembered for a switch back.
-        derived = best if self.stats.last_mode != "full" else None
+        full = self.stats.last_mode == "full"
+        self._partials[key] = 0 if full else self._partials.get(key, 0) + 1
+        derived = best if not full else None
         self._remember(key, _Seen(image=image, small=small, ocr=result), derived)
         return result
 
@@ -190,14 +199,21 @@ class RegionOcr:
             self.stats.reused += 1
             self.stats.last_mode = "scrolled"
             return OcrResult(reading_order(lines))
-        regions = merge_overlapping([pad(b, self._pad, (w, h)) for b in dirty])
+        # Grow each changed rectangle over every previous line whose middle it touches (a
+        # line that changed in part is read again whole); the padding added for context when
+        # cropping does not grow it, so a change never spreads into a neighbouring window.
+        regions = merge_overlapping([b for b in dirty if area(b) > 0])
         grown = True
         while grown:
             grown = False
             keep: list[OcrLine] = []
             for line in lines:
                 core = _core(line.box)
-                hit = next((i for i, r in enumerate(regions) if intersects(core, r)), None)
+                # a line that ends just left of a change is the line being typed into
+                # (left-to-right text); nothing is grown rightwards, where a neighbouring
+                # window's text may start
+                hit = next((i for i, r in enumerate(regions)
+                            if intersects(core, (r[0] - self._pad, r[1], r[2], r[3]))), None)
                 if hit is None:
                     keep.append(line)
                     continue
@@ -205,16 +221,20 @@ class RegionOcr:
                 grown = True
             lines = keep
             regions = merge_overlapping(regions)
-        if sum(area(r) for r in regions) > frame_area * self._full_ratio:
+        crops = [pad(r, self._pad, (w, h)) for r in regions]
+        if sum(area(c) for c in crops) > frame_area * self._full_ratio:
             return None
-        for x0, y0, x1, y1 in regions:
+        for region, (x0, y0, x1, y1) in zip(regions, crops, strict=True):
             crop = image.crop((x0, y0, x1, y1))
             self.stats.crops += 1
             self.stats.pixels_read += (x1 - x0) * (y1 - y0)
             for line in self._ocr.recognize(crop).lines:
                 bx0, by0, bx1, by1 = line.box
-                lines.append(OcrLine(text=line.text, confidence=line.confidence,
-                                     box=(bx0 + x0, by0 + y0, bx1 + x0, by1 + y0)))
+                box = (bx0 + x0, by0 + y0, bx1 + x0, by1 + y0)
+                cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+                if not (region[0] <= cx < region[2] and region[1] <= cy < region[3]):
+                    continue  # a neighbour seen through the padding: the kept line stands
+                lines.append(OcrLine(text=line.text, confidence=line.confidence, box=box))
         self.stats.region_reads += 1
         self.stats.last_mode = "regions"
         return OcrResult(reading_order(lines))
@@ -229,13 +249,17 @@ class RegionOcr:
             if not intersects(line.box, box):
                 kept.append(line)
                 continue
-            if not _contained(line.box, box):
-                dirty.append(line.box)
+            if not _contained(line.box, pad(box, SCALE, (10**9, 10**9))):
+                # OCR joins text of side-by-side windows into one line; re-reading all of it
+                # would spread a scrolled pane's change across the screen. Re-read the part
+                # inside the pane; the rest comes back at the next full read.
+                dirty.append((max(x0, line.box[0]), line.box[1], min(x1, line.box[2]),
+                              line.box[3]))
                 continue
             moved = _shift(line, scroll.dy)
             _, my0, _, my1 = moved.box
-            if any(r0 <= my0 and my1 <= r1 for r0, r1 in scroll.matched_rows) \
-                    and _contained(moved.box, box):
+            if any(r0 - SCALE <= my0 and my1 <= r1 + SCALE for r0, r1 in scroll.matched_rows) \
+                    and _contained(moved.box, pad(box, SCALE, (10**9, 10**9))):
                 kept.append(moved)
             elif my1 > y0 and my0 < y1:
                 # moved onto rows the offset does not explain: read it again where it is now
