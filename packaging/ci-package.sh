@@ -43,7 +43,7 @@ DEB_COMPRESSION="${DEB_COMPRESSION:-zstd}" bash installer/linux/build_deb.sh
 DEB="$(ls -t build/deb/*.deb | head -1)"
 
 log "lintian"
-lintian --no-tag-display-limit --info "$DEB" > build/deb/lintian.txt 2>&1 || true
+lintian --tag-display-limit 0 --info "$DEB" > build/deb/lintian.txt 2>&1 || true
 errors="$(grep -c '^E: ' build/deb/lintian.txt || true)"
 warnings="$(grep -c '^W: ' build/deb/lintian.txt || true)"
 echo "lintian: $errors errors, $warnings warnings (build/deb/lintian.txt)"
