@@ -6,8 +6,8 @@
 #
 #   bash packaging/ci-package.sh [--bench]
 #
-# Takes ~12-20 minutes on the 2-core CI machine (PyInstaller ~2-4 min, dpkg-deb xz ~4-6 min,
-# smoke ~1-2 min); see docs/packaging.md. Needs root for apt (build tools, installing the .deb).
+# Takes ~20 minutes on the 2-core machine (PyInstaller 2-5 min, dpkg-deb zstd ~0.5 min,
+# lintian ~10 min, smoke ~3 min); see docs/packaging.md. Needs root for apt (build tools, installing the .deb).
 # Outputs: build/pyinstaller/dist/afterimage/, build/deb/*.deb, build/deb/lintian.txt,
 # build/appimage/, packaging/build-report.json, packaging/smoke-report.json,
 # packaging/smoke/gui.png.
