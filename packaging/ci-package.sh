@@ -23,7 +23,7 @@ log() { printf '\n==== %s (%ss)\n' "$*" "$SECONDS"; }
 
 log "tools"
 [[ -x "$PY" ]] || bash scripts/install.sh --no-launch
-BUILD_PACKAGES=(dpkg-dev fakeroot lintian desktop-file-utils squashfs-tools binutils)
+BUILD_PACKAGES=(dpkg-dev fakeroot lintian desktop-file-utils binutils)
 missing=()
 for pkg in "${BUILD_PACKAGES[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null | grep -q '^ii' || missing+=("$pkg")
