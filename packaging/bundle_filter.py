@@ -1,8 +1,9 @@
 """Drop parts of the Qt runtime Afterimage never loads, and the libraries only they needed.
 
 Used by afterimage.spec after Analysis: removes Qt translations of other modules, the
-embedded-Linux platform plugins (eglfs, linuxfb, vnc, vkkhrdisplay) and the GTK3 platform
-theme (which drags GTK, cairo, pango and atk from the build machine into the bundle). Then
+embedded-Linux platform plugins (eglfs, linuxfb, vnc, vkkhrdisplay), the GTK3 platform
+theme (which drags GTK, cairo, pango and atk from the build machine into the bundle) and the
+network-information backends. Then
 removes each top-level shared library that only the dropped plugins needed (by ELF NEEDED).
 """
 
@@ -19,6 +20,10 @@ DROP_PATTERNS = [
     r"PySide6/Qt/plugins/platforms/lib(qeglfs|qlinuxfb|qvnc|qvkkhrdisplay)\.so",
     r"PySide6/Qt/plugins/egldeviceintegrations/",
     r"PySide6/Qt/plugins/platformthemes/libqgtk3\.so",
+    # Network-reachability backends (glib/gio, NetworkManager, connman): a local-only app
+    # has no use for them, and the glib one drags the build machine's libgio, libmount,
+    # libblkid and libselinux into the bundle.
+    r"PySide6/Qt/plugins/networkinformation/",
     # Arrow Flight and the S3 filesystem (see hooks/hook-pyarrow.py); the contrib hook's
     # collect_dynamic_libs brings them back whatever our hook says.
     r"pyarrow/lib(arrow_flight|arrow_python_flight|arrow_s3|arrow_python_parquet_encryption)",
