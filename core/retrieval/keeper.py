@@ -122,10 +122,9 @@ class IndexKeeper:
         if index is None or index.mutations == 0 or not self._vault.is_unlocked:
             return False
         old = snapshot_key_id(self.path)
-        key = self._vault.write_key(SNAPSHOT_BUCKET)
-        if old == key.key_id:  # never reuse a key for a new snapshot
-            self._vault.destroy_keys([old])
-            key = self._vault.write_key(SNAPSHOT_BUCKET)
+        # A fresh key per snapshot that never becomes a cached write key: this runs at lock,
+        # and a key still held after lock would decrypt every vector in the snapshot.
+        key = self._vault.new_data_key(SNAPSHOT_BUCKET)
         write_snapshot(self.path, key, index.latent.state())
         if old is not None and old != key.key_id:
             self._vault.destroy_keys([old])
