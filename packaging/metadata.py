@@ -61,7 +61,10 @@ class AppMetadata:
 def load(root: Path = ROOT) -> AppMetadata:
     with (root / "pyproject.toml").open("rb") as fh:
         project = tomllib.load(fh)["project"]
-    license_text = project.get("license", {}).get("text", "Proprietary")
+    license_field = project.get("license", "Proprietary")
+    # PEP 639 SPDX string ("LicenseRef-Proprietary") or the older {text = ...} table.
+    license_text = (license_field.get("text", "Proprietary") if isinstance(license_field, dict)
+                    else str(license_field).removeprefix("LicenseRef-"))
     return AppMetadata(
         name=project["name"],
         display_name="Afterimage",

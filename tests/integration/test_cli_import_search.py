@@ -93,7 +93,9 @@ def test_search_json_schema_and_filters(imported):
     hits = _search(home, "pod crash", "--limit", "3")
     assert len(hits) == 3
     for h in hits:
-        assert set(h) == {"id", "timestamp", "app", "title", "source", "score", "snippet"}
+        # The foundation's contract keys, plus the documented additions (docs/cli.md).
+        assert set(h) == {"id", "timestamp", "app", "title", "source", "score", "snippet",
+                          "caption", "monitor", "duplicates"}
         datetime.fromisoformat(h["timestamp"])
         assert isinstance(h["score"], float) and 0 <= h["score"] <= 1
     top = hits[0]
