@@ -96,6 +96,9 @@ class SettingsPanel(QScrollArea):
         form = _form(box)
         self.service_state = QLabel("", box)
         self.service_state.setWordWrap(True)
+        # A wrapped label in a form row is given one line's height; reserve two.
+        self.service_state.setMinimumHeight(self.service_state.fontMetrics().lineSpacing() * 2
+                                            + 4)
         form.addRow("Status:", self.service_state)
         self.interval = QSpinBox(box)
         self.interval.setRange(1, 600)
