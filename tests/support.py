@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,6 +121,10 @@ def decode_all_lance_versions(store_dir: Path) -> tuple[list[str], list[str]]:
                 for value in col.to_pylist():
                     if isinstance(value, bytes):
                         texts.append(value.decode("latin-1"))
+                        try:  # an unsealed payload would be zlib-compressed JSON
+                            texts.append(zlib.decompress(value).decode("utf-8", "replace"))
+                        except zlib.error:
+                            pass
                     else:
                         texts.append(str(value))
     return texts, float_columns
