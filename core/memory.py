@@ -7,9 +7,11 @@ lock and unlock. Models load lazily through factories, once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,6 +29,7 @@ from core.errors import (
     KeyMissing,
     ModelError,
     VaultLocked,
+    WriterBusy,
 )
 from core.forget import (
     FORGET_EVERYTHING,
@@ -85,6 +88,8 @@ if TYPE_CHECKING:
     from core.chat import Answer, AskOptions, ChatService, ConversationStore
 
 _log = logging.getLogger(__name__)
+
+LEND_TIMEOUT_S = 40.0  # the service finishes the frame in flight (OCR) before it lends
 
 
 @dataclass(frozen=True)
@@ -303,20 +308,80 @@ class Memory:
 
     # -- writing ----------------------------------------------------------------------------
     def acquire_writer(self, purpose: str = "writer") -> None:
-        """Become the single writer (raises WriterBusy if another process is)."""
+        """Become the single writer for the life of this object (the capture service does);
+        raises WriterBusy if another process is. One-off writes use :meth:`writing`."""
         self._writer = WriterLock(self.paths.vault_dir / "writer.lock", purpose) \
             if not self._writer.held else self._writer
         self._writer.acquire()
         if not self._repaired:
             self.repair()
 
+    @property
+    def writer_held(self) -> bool:
+        return self._writer.held
+
+    def release_writer(self) -> None:
+        """Give the single-writer lock back (the service does while it lends it)."""
+        self._writer.release()
+
+    def after_lent_writer(self) -> None:
+        """The writer lock was lent to another process, which may have forgotten rows,
+        dropped tables or reset the capture state: reopen all of it."""
+        self._store.close()
+        self._state = CaptureState(self.paths.vault_dir / "state")
+
+    @contextlib.contextmanager
+    def writing(self, purpose: str) -> Iterator[None]:
+        """Be the writer for one operation (forget, import, maintenance, consolidation...).
+
+        A process that already holds the lock (the capture service) just goes on. Otherwise
+        the lock is taken for the operation and given back at its end; when a running
+        capture service holds it, the service is asked to lend it (it finishes the frame in
+        flight, pauses its writes and takes the lock back afterwards), so the user can
+        forget or import while capture runs.
+        """
+        if self._writer.held:
+            yield
+            return
+        self._acquire_or_borrow(purpose)
+        try:
+            self._store.refresh()  # see what the previous writer wrote
+            yield
+        finally:
+            self._writer.release()
+
+    def _acquire_or_borrow(self, purpose: str, *, wait_s: float = 10.0) -> None:
+        asked = 0
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self.acquire_writer(purpose)
+                return
+            except WriterBusy:
+                if asked < 3 and self._ask_service_to_lend(purpose):
+                    asked += 1
+                    deadline = time.monotonic() + wait_s
+                elif asked == 0 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _ask_service_to_lend(self, purpose: str) -> bool:
+        from core.ipc import request
+
+        try:
+            reply = request(self.paths.run_dir, "service", "lend_writer", {"purpose": purpose},
+                            timeout=LEND_TIMEOUT_S)
+        except AfterimageError:
+            return False  # no service (another CLI writer): WriterBusy stands
+        return bool(reply.get("lent"))
+
     def repair(self) -> RepairReport:
         """Startup repair (core/repair.py). Runs by itself when this process first becomes
         the writer; call it again after unlocking to finish an interrupted re-key."""
         self._repaired = True
-        self.acquire_writer("repair")
-        return repair_vault(self._store, self._vault, state_dir=self._state_dir,
-                            other_live_keys=self._live_keys_outside_memories)
+        with self.writing("repair"):
+            return repair_vault(self._store, self._vault, state_dir=self._state_dir,
+                                other_live_keys=self._live_keys_outside_memories)
 
     def _live_keys_outside_memories(self) -> set[str]:
         """Data keys used by chat turns and the sealed index snapshot (never orphans)."""
@@ -334,34 +399,34 @@ class Memory:
 
     def store_encoded(self, items: list[NewMemory]) -> list[str]:
         """Store memories that are already encoded (a capture worker, benchmarks, tests)."""
-        self.acquire_writer()
-        return self._store.add(items)
+        with self.writing("writer"):
+            return self._store.add(items)
 
     def capture_once(self) -> CaptureReport:
         """Grab every monitor now; store each changed monitor as its own memory."""
-        self.acquire_writer("capture")
-        self.privacy_filter()  # refuse before grabbing when sealed lists cannot be applied
-        if self._screen is None:
-            self._screen = self._factories.screen()
-        if self._windows is None:
-            self._windows = self._factories.windows()
-        window = self._windows.active_window()
-        frames = self._screen.grab_all()
-        counters = CaptureCounters()
-        last = self._state.last_frames()
-        fresh: list[ScreenFrame] = []
-        for frame in frames:
-            key = str(frame.monitor.index)
-            digest = self._state.frame_hash(frame.image)
-            if self.config.capture.skip_identical and last.get(key) == digest:
-                counters.skip("unchanged")
-                continue
-            last[key] = digest
-            fresh.append(frame)
-        report = self.capture_frames(fresh, window, counters=counters)
-        report.monitors = len(frames)
-        self._state.save_last_frames(last)
-        return report
+        with self.writing("capture"):
+            self.privacy_filter()  # refuse before grabbing when sealed lists cannot be applied
+            if self._screen is None:
+                self._screen = self._factories.screen()
+            if self._windows is None:
+                self._windows = self._factories.windows()
+            window = self._windows.active_window()
+            frames = self._screen.grab_all()
+            counters = CaptureCounters()
+            last = self._state.last_frames()
+            fresh: list[ScreenFrame] = []
+            for frame in frames:
+                key = str(frame.monitor.index)
+                digest = self._state.frame_hash(frame.image)
+                if self.config.capture.skip_identical and last.get(key) == digest:
+                    counters.skip("unchanged")
+                    continue
+                last[key] = digest
+                fresh.append(frame)
+            report = self.capture_frames(fresh, window, counters=counters)
+            report.monitors = len(frames)
+            self._state.save_last_frames(last)
+            return report
 
     def privacy_filter(self) -> PrivacyFilter:
         """The filter for this process: defaults, plus the user's sealed lists when unlocked.
@@ -385,28 +450,28 @@ class Memory:
                        times: StageTimes | None = None,
                        persist_counters: bool = True) -> CaptureReport:
         """Filter, read, redact, encode and store grabbed frames (core/capture/pipeline.py)."""
-        self.acquire_writer("capture")
-        counters = counters or CaptureCounters()
-        report = CaptureReport(monitors=len(frames), times=times or StageTimes())
-        reader = ocr or self._get_ocr()
-        # the encoder gets OCR results from the pipeline; it must not load a second engine
-        encoder = MomentEncoder(reader, self._get_embedder(), self.config.capture)
-        pipeline = FramePipeline(reader, encoder, self.privacy_filter())
-        batch = pipeline.process(frames, window, report.times)
-        for reason, n in batch.skipped.items():
-            counters.skip(reason, n)
-        counters.redacted += batch.redacted
-        if batch.items:
-            report.stored = self._store.add(batch.items)
-            counters.captured += len(batch.items)
-            counters.last_capture = datetime.now(UTC).isoformat()
-        if persist_counters:
-            self._state.add(counters)
-        report.skipped = dict(counters.skipped)
-        report.redacted = batch.redacted
-        _log.info("capture: %d stored, %d skipped, %d redacted", len(report.stored),
-                  sum(report.skipped.values()), batch.redacted)
-        return report
+        with self.writing("capture"):
+            counters = counters or CaptureCounters()
+            report = CaptureReport(monitors=len(frames), times=times or StageTimes())
+            reader = ocr or self._get_ocr()
+            # the encoder gets OCR results from the pipeline; it must not load a second engine
+            encoder = MomentEncoder(reader, self._get_embedder(), self.config.capture)
+            pipeline = FramePipeline(reader, encoder, self.privacy_filter())
+            batch = pipeline.process(frames, window, report.times)
+            for reason, n in batch.skipped.items():
+                counters.skip(reason, n)
+            counters.redacted += batch.redacted
+            if batch.items:
+                report.stored = self._store.add(batch.items)
+                counters.captured += len(batch.items)
+                counters.last_capture = datetime.now(UTC).isoformat()
+            if persist_counters:
+                self._state.add(counters)
+            report.skipped = dict(counters.skipped)
+            report.redacted = batch.redacted
+            _log.info("capture: %d stored, %d skipped, %d redacted", len(report.stored),
+                      sum(report.skipped.values()), batch.redacted)
+            return report
 
     def record_capture_counters(self, counters: CaptureCounters) -> CaptureCounters:
         """Add ``counters`` to the persisted totals (the service batches its skips)."""
@@ -458,42 +523,42 @@ class Memory:
         report = ImportReport(missing=[str(p) for p in missing])
         if not files:
             return report
-        self.acquire_writer("import")
-        known: set[tuple[str, str]] = set()
-        if self.is_unlocked:
-            known = {(r.source or "", r.timestamp.isoformat())
-                     for r in self._ensure_index().records() if r.origin == "import"}
-        encoder = self._encoder()
-        pending: list[NewMemory] = []
-        for done, path in enumerate(files):
-            check_cancelled(job)
-            job.set_progress(done, len(files))
-            try:
-                item = moment_from_file(path)
-            except ImportFailed as exc:
-                report.failed.append((path.name, str(exc)))
-                continue
-            ident = (item.moment.source or "", item.moment.timestamp.isoformat())
-            if ident in known:
-                report.skipped_duplicates += 1
-                continue
-            known.add(ident)
-            report.time_sources[item.time_source] = report.time_sources.get(
-                item.time_source, 0) + 1
-            try:
-                pending.append(encoder.encode(item.moment))
-            except AfterimageError as exc:
-                report.failed.append((path.name, str(exc)))
-                continue
-            if len(pending) >= batch:
+        with self.writing("import"):
+            known: set[tuple[str, str]] = set()
+            if self.is_unlocked:
+                known = {(r.source or "", r.timestamp.isoformat())
+                         for r in self._ensure_index().records() if r.origin == "import"}
+            encoder = self._encoder()
+            pending: list[NewMemory] = []
+            for done, path in enumerate(files):
+                check_cancelled(job)
+                job.set_progress(done, len(files))
+                try:
+                    item = moment_from_file(path)
+                except ImportFailed as exc:
+                    report.failed.append((path.name, str(exc)))
+                    continue
+                ident = (item.moment.source or "", item.moment.timestamp.isoformat())
+                if ident in known:
+                    report.skipped_duplicates += 1
+                    continue
+                known.add(ident)
+                report.time_sources[item.time_source] = report.time_sources.get(
+                    item.time_source, 0) + 1
+                try:
+                    pending.append(encoder.encode(item.moment))
+                except AfterimageError as exc:
+                    report.failed.append((path.name, str(exc)))
+                    continue
+                if len(pending) >= batch:
+                    report.imported.extend(self._store.add(pending))
+                    pending = []
+            if pending:
                 report.imported.extend(self._store.add(pending))
-                pending = []
-        if pending:
-            report.imported.extend(self._store.add(pending))
-        job.set_progress(len(files), len(files))
-        _log.info("import: %d imported, %d failed, %d duplicates", len(report.imported),
-                  len(report.failed), report.skipped_duplicates)
-        return report
+            job.set_progress(len(files), len(files))
+            _log.info("import: %d imported, %d failed, %d duplicates", len(report.imported),
+                      len(report.failed), report.skipped_duplicates)
+            return report
 
     # -- reading ----------------------------------------------------------------------------
     @property
@@ -636,11 +701,11 @@ class Memory:
                 return ConsolidationReport(
                     remaining=len(pending_ids(index, want_images=False)),
                     skipped_reason="on battery and busy")
-        self.acquire_writer("consolidate")
-        image = self._get_image_encoder()
-        return consolidate(self._store, index, self._factories.captioner,
-                           (lambda: image) if image is not None else None, state,
-                           max_items=max_items, budget_s=budget_s)
+        with self.writing("consolidate"):
+            image = self._get_image_encoder()
+            return consolidate(self._store, index, self._factories.captioner,
+                               (lambda: image) if image is not None else None, state,
+                               max_items=max_items, budget_s=budget_s)
 
     def thumbnail(self, memory_id: str) -> bytes | None:
         if not self._vault.is_unlocked:
@@ -721,11 +786,11 @@ class Memory:
 
     def maintain(self, *, now: datetime | None = None) -> MaintenanceReport:
         """Apply retention and the storage budget now (works while locked)."""
-        self.acquire_writer("maintenance")
-        plan = self.plan_maintenance(now=now)
-        return run_maintenance(self._store, self._vault, plan, state_dir=self._state_dir,
-                               measure_dir=self.paths.vault_dir,
-                               hooks=[self._drop_index_after_forget, *self.on_forget])
+        with self.writing("maintenance"):
+            plan = self.plan_maintenance(now=now)
+            return run_maintenance(self._store, self._vault, plan, state_dir=self._state_dir,
+                                   measure_dir=self.paths.vault_dir,
+                                   hooks=[self._drop_index_after_forget, *self.on_forget])
 
     def maintain_if_due(self) -> MaintenanceReport | None:
         """Run ``maintain`` only when the cheap check says it is needed (after writes)."""
@@ -854,10 +919,10 @@ class Memory:
 
     def forget(self, plan: ForgetPlan) -> ForgetReport:
         """Forget what ``plan`` selected, for ever (SECURITY.md R7; core/forget.py)."""
-        self.acquire_writer("forget")
-        return execute_forget(self._store, self._vault, plan, state_dir=self._state_dir,
-                              measure_dir=self.paths.vault_dir,
-                              hooks=[self._drop_index_after_forget, *self.on_forget])
+        with self.writing("forget"):
+            return execute_forget(self._store, self._vault, plan, state_dir=self._state_dir,
+                                  measure_dir=self.paths.vault_dir,
+                                  hooks=[self._drop_index_after_forget, *self.on_forget])
 
     def _drop_index_after_forget(self, ids: frozenset[str]) -> None:
         """After a forget: the sealed index snapshot holds the forgotten vectors, so it is
@@ -872,22 +937,22 @@ class Memory:
 
     def forget_all(self) -> ForgetReport:
         """Forget everything: rows, images, every data key, all versions, caches."""
-        self.acquire_writer("forget")
-        before = dir_size(self.paths.vault_dir)
-        count = self._store.count()
-        self._close_chats()
-        self.conversations.forget_all()
-        self._store.drop_everything()
-        destroyed = self._vault.destroy_keys(list(self._vault.key_ids()))
-        self._state.reset()
-        if self._keeper is not None:
-            self._keeper.discard()
-            self._keeper.drop()
-        else:
-            IndexKeeper(self._store, self._vault, self.paths.vault_dir, 0).discard()
-        after = dir_size(self.paths.vault_dir)
-        for hook in self.on_forget:
-            hook(FORGET_EVERYTHING)
-        _log.info("forget all: %d memories, %d keys", count, destroyed)
-        return ForgetReport(memories=count, data_keys=destroyed,
-                            bytes_freed=max(0, before - after))
+        with self.writing("forget"):
+            before = dir_size(self.paths.vault_dir)
+            count = self._store.count()
+            self._close_chats()
+            self.conversations.forget_all()
+            self._store.drop_everything()
+            destroyed = self._vault.destroy_keys(list(self._vault.key_ids()))
+            self._state.reset()
+            if self._keeper is not None:
+                self._keeper.discard()
+                self._keeper.drop()
+            else:
+                IndexKeeper(self._store, self._vault, self.paths.vault_dir, 0).discard()
+            after = dir_size(self.paths.vault_dir)
+            for hook in self.on_forget:
+                hook(FORGET_EVERYTHING)
+            _log.info("forget all: %d memories, %d keys", count, destroyed)
+            return ForgetReport(memories=count, data_keys=destroyed,
+                                bytes_freed=max(0, before - after))

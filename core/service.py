@@ -39,7 +39,8 @@ from core.capture.regions import Grey, downscale
 from core.capture.session import DesktopSignals, NullSignals
 from core.capture_state import CaptureCounters
 from core.config import Config, Paths
-from core.errors import AfterimageError, CaptureError, InvalidInput
+from core.errors import AfterimageError, CaptureError, InvalidInput, IpcError, WriterBusy
+from core.ipc import IpcServer
 from core.memory import Memory
 from core.privacy import sealed as sealed_policy
 from core.privacy.filter import PrivacyFilter
@@ -65,6 +66,7 @@ EXIT_CLEAN = 0
 EXIT_CRASHED = 70  # an unexpected error in the worker: the supervisor restarts us
 STATUS_EVERY_S = 2.0
 COUNTERS_EVERY_S = 10.0
+LEND_HEAD_START_S = 1.0  # after lending the writer lock, wait this long before asking back
 
 
 def _return_freed_memory() -> None:
@@ -142,6 +144,12 @@ class CaptureService:
         self._battery = False
         self._battery_checked = -1e18
         self._idle_known = True
+        # Lending the writer lock (``Memory.writing`` in another process: forget, import,
+        # maintenance, consolidation while capture runs). The gate is held while a frame is
+        # stored or counters are written; while lent, frames wait in the bounded queue.
+        self._write_gate = threading.RLock()
+        self._lent_at: float | None = None
+        self._ipc: IpcServer | None = None
 
     # -- public ---------------------------------------------------------------------------
     @property
@@ -163,6 +171,7 @@ class CaptureService:
         """Capture until stopped; returns the process exit code."""
         self._memory.acquire_writer("capture service")
         _log.info("service: started (pid %d)", self._pid)
+        self._start_ipc()
         if self._threaded:
             self._worker = threading.Thread(target=self._work, name="capture-worker",
                                             daemon=True)
@@ -367,7 +376,56 @@ class CaptureService:
             return self._region_ocr
         return self._ocr
 
+    # -- lending the writer lock ----------------------------------------------------------
+    def _start_ipc(self) -> None:
+        try:
+            self._ipc = IpcServer(self._paths.run_dir, "service",
+                                  {"lend_writer": self._ipc_lend_writer, "lock": self._ipc_lock})
+            self._ipc.start()
+        except (IpcError, OSError) as exc:
+            self._ipc = None  # forget/import then wait for the service to stop instead
+            _log.warning("service: no control endpoint (%s)", type(exc).__name__)
+
+    def _ipc_lock(self, args: dict[str, object]) -> dict[str, object]:
+        del args  # the service never holds the passphrase or read keys: always locked
+        return {"locked": True}
+
+    def _ipc_lend_writer(self, args: dict[str, object]) -> dict[str, object]:
+        """Another process asks for the writer lock: finish the frame in flight, let go."""
+        del args
+        with self._write_gate:
+            if self._lent_at is None and self._memory.writer_held:
+                self._memory.release_writer()
+                self._lent_at = self._parts.monotonic()
+                _log.info("service: writer lock lent")
+        return {"lent": True}
+
+    def _reclaim_writer(self) -> bool:
+        """Take the lock back once the borrower is done (call with the gate held)."""
+        if self._lent_at is None:
+            return True
+        if self._parts.monotonic() - self._lent_at < LEND_HEAD_START_S:
+            return False  # let the borrower take it first
+        try:
+            self._memory.acquire_writer("capture service")
+        except WriterBusy:
+            return False
+        self._memory.after_lent_writer()
+        self._lent_at = None
+        _log.info("service: writer lock back")
+        return True
+
     def _process(self, job: _Job) -> None:
+        while True:
+            with self._write_gate:
+                if self._reclaim_writer():
+                    self._process_frames(job)
+                    return
+            if self._stop.wait(0.25):
+                self._count("dropped_backlog", len(job.frames))
+                return
+
+    def _process_frames(self, job: _Job) -> None:
         counters = CaptureCounters()
         try:
             report = self._memory.capture_frames(job.frames, job.window, ocr=self._get_ocr(),
@@ -411,11 +469,20 @@ class CaptureService:
                 return
 
     def _flush_counters(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, CaptureCounters()
-        if pending.captured or pending.skipped or pending.redacted:
-            self._memory.record_capture_counters(pending)
-        self._last_flush = self._parts.monotonic()
+        # Never wait for the worker here (the scheduler must not stall behind an OCR run):
+        # when the gate is busy, the counts wait for the next flush.
+        if not self._write_gate.acquire(blocking=False):
+            return
+        try:
+            if self._lent_at is not None and not self._reclaim_writer():
+                return  # the borrower writes now; the counts wait
+            with self._lock:
+                pending, self._pending = self._pending, CaptureCounters()
+            if pending.captured or pending.skipped or pending.redacted:
+                self._memory.record_capture_counters(pending)
+            self._last_flush = self._parts.monotonic()
+        finally:
+            self._write_gate.release()
 
     def _maybe_status(self, now: float, *, paused_until: datetime | None = None,
                       force: bool = False) -> None:
@@ -464,6 +531,8 @@ class CaptureService:
             self._flush_counters()
             self.write_status()
         finally:
+            if self._ipc is not None:
+                self._ipc.stop()
             self._parts.signals.close()
             self._parts.screen.close()
         _log.info("service: stopped (exit %d)", code)

@@ -168,3 +168,47 @@ def test_idle_and_locked_screens_produce_no_memories(xdisplay, tmp_path):
             assert proc.wait(60) == 0
     assert run_cli(home, "stats", "--json", passphrase=None).json()["memories"] == 0
     assert PASSPHRASE
+
+
+def test_forget_and_import_work_while_the_service_captures(xdisplay, tmp_path):
+    """The service holds the single-writer lock all day; `forget` and `import` borrow it
+    (the service finishes its frame, lends the lock, takes it back) instead of failing."""
+    from tests.support import render_text_png
+
+    home = tmp_path / "home"
+    assert run_cli(home, "init").code == 0
+    proc = start_service(home, xdisplay)
+    try:
+        with open_text_window("Walrus colonies haul out on the Chukchi coast in autumn",
+                              "Arctic field notes 3141"):
+            wait_for(lambda: status(home).get("frames_captured", 0) >= 1, 120,
+                     "a first capture", proc)
+            found = run_cli(home, "search", "walrus colonies", "--json").json()
+            assert found and found[0]["title"] == "Arctic field notes 3141"
+        gone = run_cli(home, "forget", "--query", "walrus colonies chukchi", "--limit", "50",
+                       "--yes", "--json", timeout=120)
+        assert gone.code == 0, gone.err
+        assert gone.json()["memories"] >= 1
+        assert proc.poll() is None, "the service must keep running"
+        shots = tmp_path / "shots"
+        shots.mkdir()
+        render_text_png(shots / "Screenshot from 2025-03-04 10-11-12.png",
+                        ["Marmalade recipe: Seville oranges,", "sugar and patience"])
+        imported = run_cli(home, "import", str(shots), "--json", timeout=120)
+        assert imported.code == 0, imported.err
+        # capture goes on after lending the lock: a new window is stored
+        with open_text_window("Lighthouse keepers logged every passing steamer by hand",
+                              "Coastal history 2718"):
+            wait_for(lambda: any(h["title"] == "Coastal history 2718" for h in run_cli(
+                home, "search", "lighthouse keepers steamer", "--json").json()), 120,
+                "a capture after the forget", proc)
+        assert proc.poll() is None
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(60) == 0
+        _stop(proc)
+    hits = run_cli(home, "search", "walrus colonies chukchi", "--json").json()
+    assert all(h["title"] != "Arctic field notes 3141" for h in hits)
+    marmalade = run_cli(home, "search", "marmalade with seville oranges", "--json").json()
+    assert marmalade and marmalade[0]["source"].startswith("Screenshot from 2025-03-04")
