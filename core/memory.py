@@ -701,11 +701,11 @@ class Memory:
                 return ConsolidationReport(
                     remaining=len(pending_ids(index, want_images=False)),
                     skipped_reason="on battery and busy")
-        with self.writing("consolidate"):
-            image = self._get_image_encoder()
-            return consolidate(self._store, index, self._factories.captioner,
-                               (lambda: image) if image is not None else None, state,
-                               max_items=max_items, budget_s=budget_s)
+        image = self._get_image_encoder()
+        return consolidate(self._store, index, self._factories.captioner,
+                           (lambda: image) if image is not None else None, state,
+                           max_items=max_items, budget_s=budget_s,
+                           writer=lambda: self.writing("consolidate"))
 
     def thumbnail(self, memory_id: str) -> bytes | None:
         if not self._vault.is_unlocked:

@@ -6,6 +6,7 @@ from app.commands import (
     ask,
     capture,
     chats,
+    consolidate,
     forget,
     importing,
     init,
@@ -21,4 +22,4 @@ from app.commands import (
 )
 
 MODULES = (init, capture, importing, search, ask, chats, models, stats, forget, maintain,
-           service, privacy, lock, passwd, later)
+           consolidate, service, privacy, lock, passwd, later)

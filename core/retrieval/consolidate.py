@@ -12,11 +12,13 @@ the OCR text) and, by default, only when the machine is on mains power or idle
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -95,7 +97,12 @@ def consolidate(store: EncryptedStore, index: MemoryIndex,
                 captioner: Callable[[], Captioner] | None,
                 image_encoder: Callable[[], ImageEncoder | None] | None = None,
                 state: JobState | None = None, *, max_items: int | None = None,
-                budget_s: float | None = None, batch: int = 8) -> ConsolidationReport:
+                budget_s: float | None = None, batch: int = 8,
+                writer: Callable[[], AbstractContextManager[object]] | None = None
+                ) -> ConsolidationReport:
+    """Caption / CLIP-embed what lacks it, ``batch`` memories at a time. The slow model work
+    runs without the writer lock; ``writer()`` is entered only to store each batch, so a
+    running capture service lends its lock for a moment, not for the whole run."""
     job = state or SilentJob()
     encoder = image_encoder() if image_encoder is not None else None
     todo = pending_ids(index, want_images=encoder is not None)
@@ -135,7 +142,8 @@ def consolidate(store: EncryptedStore, index: MemoryIndex,
             if new_rec is not rec or img_vec is not None:
                 updates.append((new_rec, vectors, img_vec))
         if updates:
-            store.update_memories(updates)
+            with writer() if writer is not None else contextlib.nullcontext():
+                store.update_memories(updates)
             for rec, vectors, img_vec in updates:
                 index.replace(rec, vectors, img_vec)
         if report.failed >= 3 and report.captioned == 0 and report.image_vectors == 0:
