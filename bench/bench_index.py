@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.memtrim import return_freed_memory
 from core.retrieval.ann import IvfInt8Index
 from core.retrieval.bm25 import CompactBm25
 from core.retrieval.idmap import IdList
@@ -112,7 +113,6 @@ def build_state(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     idx.ids = IdList(np.array([f"{i:032x}".encode() for i in range(n)], dtype="S32"))
     idx.apps = [f"app{i}" for i in range(40)]
     idx._ts, idx._app, idx._mon = data["ts"], data["apps"], data["mon"]
-    idx._img_of = np.full(n, -1, np.int32)
     return idx.state()
 
 
@@ -143,6 +143,7 @@ def child(workdir: Path) -> dict[str, object]:
     terms = meta["terms"]
     t0 = time.perf_counter()
     idx = LatentIndex.from_state(read_snapshot(workdir / "index.snap", key))
+    return_freed_memory()  # as core/retrieval/keeper.py does after loading
     ready = time.perf_counter() - t0
     loaded = rss_mb()
     idx.search(queries[0], terms[0], LatentFilter(), 10)  # warm-up

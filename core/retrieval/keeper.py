@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from core.errors import AfterimageError, DecryptionFailed, KeyMissing
 from core.index import MemoryIndex
+from core.memtrim import return_freed_memory
 from core.records import MemoryRecord
 from core.retrieval.latent import FusionConfig, LatentIndex
 from core.retrieval.snapshot import (
@@ -90,7 +91,9 @@ class IndexKeeper:
             self.discard()  # another text/image model: vectors are not comparable
             return None
         self.loaded_from_snapshot = True
-        return MemoryIndex.from_latent(latent, self._load_records, self._fusion)
+        index = MemoryIndex.from_latent(latent, self._load_records, self._fusion)
+        return_freed_memory()  # the decrypt buffers and build temporaries
+        return index
 
     def ensure(self) -> MemoryIndex:
         version = self._store.version()

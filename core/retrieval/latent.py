@@ -116,7 +116,7 @@ class LatentIndex:
 
     def nbytes(self) -> int:
         meta = self._ts.nbytes + self._app.nbytes + self._mon.nbytes + self._img_of.nbytes + \
-            self._mem_of_img.nbytes + self.ids.nbytes() * 2 + len(self.ids) * 5
+            self._mem_of_img.nbytes + self.ids.nbytes() + len(self.ids) * 13  # + PosMap
         img = self.image.nbytes() if self.image is not None else 0
         return int(self.text.nbytes() + img + self.bm25.nbytes() + meta)
 
@@ -137,7 +137,8 @@ class LatentIndex:
         self._ts = self._grow(self._ts, 1)
         self._app = self._grow(self._app, 1)
         self._mon = self._grow(self._mon, 1, -1)
-        self._img_of = self._grow(self._img_of, 1, -1)
+        if self.image is not None:  # no image channel: no per-memory image slot (4 B each)
+            self._img_of = self._grow(self._img_of, 1, -1)
         pos = len(self.ids)
         self._ts[pos] = timestamp.timestamp()
         aid = self._app_id.get(app.casefold())
@@ -147,13 +148,18 @@ class LatentIndex:
             self._app_id[app.casefold()] = aid
         self._app[pos] = aid
         self._mon[pos] = -1 if monitor is None else monitor
-        self._img_of[pos] = -1
+        if self.image is not None:
+            self._img_of[pos] = -1
         self.text.add(np.asarray(text_vector, dtype=np.float32).reshape(1, -1))
         self.bm25.add(terms)
         if image_vector is not None and self.image is not None:
             ipos = int(self.image.add(np.asarray(image_vector, np.float32).reshape(1, -1))[0])
             self._img_of[pos] = ipos
-            self._mem_of_img = np.concatenate([self._mem_of_img, np.array([pos], np.int64)])
+            if ipos >= self._mem_of_img.shape[0]:  # grow by 25%, not by one (O(n) each)
+                grown = np.zeros(max(ipos + 1, int(ipos * 1.25) + 1024), np.int64)
+                grown[:ipos] = self._mem_of_img[:ipos]
+                self._mem_of_img = grown
+            self._mem_of_img[ipos] = pos
         self.ids.append(memory_id)
         self.pos_of[memory_id] = pos
         return pos
@@ -307,10 +313,13 @@ class LatentIndex:
         n = len(self.ids)
         out: dict[str, np.ndarray] = {
             "meta.dims": np.array([self.text_dim, self.image_dim], np.int64),
-            "meta.ids": self.ids.array(), "meta.apps": _join(self.apps),
+            "meta.apps": _join(self.apps),
             "meta.ts": self._ts[:n], "meta.app": self._app[:n], "meta.mon": self._mon[:n],
-            "meta.img_of": self._img_of[:n], "meta.mem_of_img": self._mem_of_img,
+            "meta.img_of": self._img_of[:n if self.image is not None else 0],
+            "meta.mem_of_img": self._mem_of_img[:len(self.image) if self.image is not None
+                                                else 0],
         }
+        out.update({f"meta.{k}": v for k, v in self.ids.state().items()})
         out.update({f"text.{k}": v for k, v in self.text.state().items()})
         out.update({f"bm25.{k}": v for k, v in self.bm25.state().items()})
         if self.image is not None:
@@ -330,7 +339,7 @@ class LatentIndex:
         idx.bm25 = CompactBm25.from_state(sub("bm25."))
         if image_dim:
             idx.image = IvfInt8Index.from_state(sub("image."))
-        idx.ids = IdList(np.array(state["meta.ids"]))
+        idx.ids = IdList.from_state(sub("meta."))
         idx.apps = _split(state["meta.apps"])
         idx._app_id = {a: i for i, a in enumerate(idx.apps)}
         idx._ts = np.array(state["meta.ts"], np.float64)
