@@ -19,7 +19,14 @@ import numpy as np
 import numpy.typing as npt
 
 from core.records import MemoryRecord
-from core.retrieval.latent import FusionConfig, LatentFilter, LatentIndex, fuse_chunks
+from core.retrieval.latent import (
+    FLAG_CAPTIONED,
+    FLAG_IMPORTED,
+    FusionConfig,
+    LatentFilter,
+    LatentIndex,
+    fuse_chunks,
+)
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -148,7 +155,8 @@ class MemoryIndex:
             terms = tokenize(rec.searchable_text() + "\n" + rec.app)
             pos = self.latent.add(rec.id, rec.timestamp, rec.app,
                                   None if rec.monitor is None else rec.monitor.index,
-                                  fuse_chunks(vec, self._dim), terms, img)
+                                  fuse_chunks(vec, self._dim), terms, img,
+                                  flags=_flags_of(rec))
             while len(self._records) <= pos:
                 self._records.append(None)
             self._records[pos] = rec
@@ -193,9 +201,44 @@ class MemoryIndex:
         return self._records[pos]
 
     def records(self) -> list[MemoryRecord]:
+        """Every record (decrypts all of them: prefer :meth:`records_between`)."""
         self._materialise(list(self.latent.pos_of.values()))
         return [r for p, r in enumerate(self._records)
                 if r is not None and self.latent.pos_of.get(r.id) == p]
+
+    def _records_at(self, positions: Sequence[int]) -> list[MemoryRecord]:
+        self._materialise(positions)
+        return [r for p in positions if (r := self._records[p]) is not None]
+
+    def records_between(self, since: datetime | None = None, until: datetime | None = None,
+                        app: str | None = None) -> list[MemoryRecord]:
+        """Records in [since, until) (of apps containing ``app``), oldest first; only those
+        are decrypted, not the whole history."""
+        flt = LatentFilter(since=since, until=until, app=app)
+        return self._records_at(self.latent.positions(flt).tolist())
+
+    def apps(self) -> list[str]:
+        """App names seen (case-folded), from the index's metadata; nothing is decrypted."""
+        return [a for a in self.latent.apps if a]
+
+    def imported_records(self) -> list[MemoryRecord]:
+        if not self.latent.flags_known:
+            return [r for r in self.records() if r.origin == "import"]
+        return self._records_at(self.latent.flagged(FLAG_IMPORTED, present=True).tolist())
+
+    def pending_ids(self, *, want_images: bool) -> list[str]:
+        """Memories lacking a caption (or an image vector), newest first."""
+        if not self.latent.flags_known:
+            out = [(r.timestamp, r.id) for r in self.records()
+                   if r.caption is None or (want_images and not self.has_image(r.id))]
+            return [mid for _, mid in sorted(out, reverse=True)]
+        lat = self.latent
+        uncaptioned = lat.flagged(FLAG_CAPTIONED, present=False)
+        if want_images:
+            everything = lat.positions(LatentFilter())
+            lacking = everything[~lat.has_image_at(everything)]
+            uncaptioned = lat.by_time(np.union1d(uncaptioned, lacking))
+        return [lat.ids[int(p)] for p in uncaptioned[::-1]]
 
     def search(self, query_vector: npt.NDArray[np.float32] | None, query_text: str,
                flt: IndexFilter, limit: int, *,
@@ -236,3 +279,8 @@ def make_snippet(text: str, query: str, width: int) -> str:
     if end < len(flat):
         out = out + "…"
     return out
+
+
+def _flags_of(rec: MemoryRecord) -> int:
+    return (FLAG_CAPTIONED if rec.caption is not None else 0) | \
+        (FLAG_IMPORTED if rec.origin == "import" else 0)

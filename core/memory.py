@@ -527,7 +527,7 @@ class Memory:
             known: set[tuple[str, str]] = set()
             if self.is_unlocked:
                 known = {(r.source or "", r.timestamp.isoformat())
-                         for r in self._ensure_index().records() if r.origin == "import"}
+                         for r in self._ensure_index().imported_records()}
             encoder = self._encoder()
             pending: list[NewMemory] = []
             for done, path in enumerate(files):
@@ -648,11 +648,15 @@ class Memory:
 
     # -- episodes and days (timeline) --------------------------------------------------------
     def episodes(self, day: date | None = None) -> list[Episode]:
-        """Episodes (oldest first), of one local day or of everything."""
-        episodes = self._all_episodes()
+        """Episodes (oldest first), of one local day or of everything. One day decrypts
+        only that day's memories (plus the evening before, for an episode that runs past
+        midnight), not the whole history."""
         if day is None:
-            return episodes
-        return [e for e in episodes if local_day(e.start) == day]
+            return self._all_episodes()
+        start = datetime.combine(day, datetime.min.time()).astimezone()
+        records = self._ensure_index().records_between(start - timedelta(hours=6),
+                                                       start + timedelta(days=1))
+        return [e for e in build_episodes(records) if local_day(e.start) == day]
 
     def _all_episodes(self) -> list[Episode]:
         index = self._ensure_index()
@@ -897,6 +901,11 @@ class Memory:
             hits = self.search(request.query, since=request.since, until=request.until,
                                app=request.app, limit=request.limit)
             records = [rec for h in hits if (rec := self.get(h.id)) is not None]
+        elif self._index is not None and (request.since is not None or
+                                          request.until is not None or request.app):
+            # The index knows every memory's time and app: decrypt only those in range.
+            records = self._ensure_index().records_between(request.since, request.until,
+                                                           request.app)
         elif self._index is None and (request.since is not None or request.until is not None):
             # Only the hours the range touches need decrypting (the bucket is plaintext).
             lo = bucket_of(request.since) if request.since is not None else None

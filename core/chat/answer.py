@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -62,7 +62,10 @@ _DONT_KNOW = re.compile(r"^\W*(i\s+(do\s+not|don'?t)\s+know|i\s+(could\s*n'?t|ca
 class RecallSource(Protocol):
     """What the chat engine reads: decrypted records and hybrid search."""
 
-    def records(self) -> Sequence[MemoryRecord]: ...
+    def apps(self) -> Iterable[str]: ...
+
+    def records_between(self, since: datetime | None, until: datetime | None,
+                        app: str | None) -> Sequence[MemoryRecord]: ...
 
     def search(self, query: str, *, since: datetime | None, until: datetime | None,
                app: str | None, limit: int) -> list[tuple[MemoryRecord, float]]: ...
@@ -236,7 +239,7 @@ class ChatEngine:
         return self._llm
 
     def route(self, question: str, now: datetime | None = None) -> RoutedQuestion:
-        apps = {r.app for r in self._source.records() if r.app}
+        apps = set(self._source.apps())
         return route_question(question, known_apps=apps, now=now)
 
     def answer(self, question: str, options: AskOptions | None = None, *,
@@ -263,7 +266,8 @@ class ChatEngine:
     # -- routes -------------------------------------------------------------------------------
     def _aggregate(self, routed: RoutedQuestion, opts: AskOptions) -> Answer:
         since, until = _intersect(routed.span, opts)
-        records = [r for r in self._source.records() if _in_range(r, since, until, opts.app)]
+        records = [r for r in self._source.records_between(since, until, opts.app)
+                   if _in_range(r, since, until, opts.app)]
         agg = answer_aggregate(routed, records, span_words=_span_words(routed),
                                max_gap=self.settings.max_gap,
                                interval=self.settings.capture_interval)
@@ -282,7 +286,8 @@ class ChatEngine:
             widened = span if factor == 1.0 else span.widened(factor)
             since, until = _intersect(widened, opts)
             app = opts.app or routed.app
-            records = [r for r in self._source.records() if _in_range(r, since, until, app)]
+            records = [r for r in self._source.records_between(since, until, app)
+                       if _in_range(r, since, until, app)]
             moments = moments_of(records)
             if not moments:
                 continue

@@ -43,8 +43,12 @@ class IndexRecallSource:
         self._index = index
         self._embedder = embedder
 
-    def records(self) -> Sequence[MemoryRecord]:
-        return self._index().records()
+    def apps(self) -> list[str]:
+        return self._index().apps()
+
+    def records_between(self, since: datetime | None, until: datetime | None,
+                        app: str | None) -> Sequence[MemoryRecord]:
+        return self._index().records_between(since, until, app)
 
     def search(self, query: str, *, since: datetime | None, until: datetime | None,
                app: str | None, limit: int) -> list[tuple[MemoryRecord, float]]:

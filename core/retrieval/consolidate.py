@@ -85,12 +85,7 @@ class ConsolidationReport:
 
 def pending_ids(index: MemoryIndex, *, want_images: bool) -> list[str]:
     """Memories still lacking a caption (or an image vector), newest first."""
-    out = []
-    for rec in index.records():
-        lacks_image = want_images and not index.has_image(rec.id)
-        if rec.caption is None or lacks_image:
-            out.append((rec.timestamp, rec.id))
-    return [mid for _, mid in sorted(out, reverse=True)]
+    return index.pending_ids(want_images=want_images)
 
 
 def consolidate(store: EncryptedStore, index: MemoryIndex,

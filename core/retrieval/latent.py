@@ -79,6 +79,10 @@ class LatentHit:
     duplicates: tuple[str, ...] = field(default_factory=tuple)
 
 
+FLAG_CAPTIONED = 1  # the memory has a caption (possibly the empty "nothing to caption")
+FLAG_IMPORTED = 2  # the memory came from `import`, not from capture
+
+
 def fuse_chunks(vectors: npt.ArrayLike, dim: int) -> F32:
     """One vector per memory: the L2-normalised mean of its chunk vectors."""
     arr = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
@@ -110,12 +114,17 @@ class LatentIndex:
         self._app_id: dict[str, int] = {}
         self._img_of = np.zeros(0, dtype=np.int32)  # memory pos -> image pos or -1
         self._mem_of_img = np.zeros(0, dtype=np.int64)  # image pos -> memory pos
+        # Per memory: FLAG_CAPTIONED / FLAG_IMPORTED, so "which memories still need a
+        # caption" or "which were imported" is answered without decrypting a million rows.
+        self._flags = np.zeros(0, dtype=np.uint8)
+        self.flags_known = True  # False for a snapshot written before flags existed
 
     def __len__(self) -> int:
         return int(np.count_nonzero(self.text.live[:len(self.ids)]))
 
     def nbytes(self) -> int:
         meta = self._ts.nbytes + self._app.nbytes + self._mon.nbytes + self._img_of.nbytes + \
+            self._flags.nbytes + \
             self._mem_of_img.nbytes + self.ids.nbytes() + len(self.ids) * 13  # + PosMap
         img = self.image.nbytes() if self.image is not None else 0
         return int(self.text.nbytes() + img + self.bm25.nbytes() + meta)
@@ -130,10 +139,13 @@ class LatentIndex:
         return out
 
     def add(self, memory_id: str, timestamp: datetime, app: str, monitor: int | None,
-            text_vector: F32, terms: Sequence[str], image_vector: F32 | None = None) -> int:
+            text_vector: F32, terms: Sequence[str], image_vector: F32 | None = None,
+            flags: int = 0) -> int:
         known = self.pos_of.get(memory_id)
         if known is not None:
             return known
+        self._flags = self._grow(self._flags, 1)
+        self._flags[len(self.ids)] = flags
         self._ts = self._grow(self._ts, 1)
         self._app = self._grow(self._app, 1)
         self._mon = self._grow(self._mon, 1, -1)
@@ -185,6 +197,34 @@ class LatentIndex:
 
     def timestamp(self, pos: int) -> float:
         return float(self._ts[pos])
+
+    def positions(self, flt: LatentFilter) -> npt.NDArray[np.int64]:
+        """Live positions matching ``flt``, oldest first."""
+        n = len(self.ids)
+        live = self.text.live[:n]
+        mask = self.mask(flt)
+        return self.by_time(np.flatnonzero(live if mask is None else live & mask)
+                            .astype(np.int64))
+
+    def by_time(self, positions: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """``positions`` sorted oldest first."""
+        out: npt.NDArray[np.int64] = positions[np.argsort(self._ts[positions], kind="stable")]
+        return out
+
+    def flagged(self, flag: int, *, present: bool) -> npt.NDArray[np.int64]:
+        """Live positions whose ``flag`` is set (``present``) or not, oldest first."""
+        n = len(self.ids)
+        has = (self._flags[:n] & flag) != 0
+        return self.by_time(np.flatnonzero(self.text.live[:n] & (has if present else ~has))
+                            .astype(np.int64))
+
+    def has_image_at(self, positions: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        if self.image is None or positions.size == 0:
+            return np.zeros(positions.size, np.bool_)
+        img = self._img_of[positions]
+        out = img >= 0
+        out[out] = self.image.live[img[out]]
+        return out
 
     # -- reading ----------------------------------------------------------------------------
     def mask(self, flt: LatentFilter) -> npt.NDArray[np.bool_] | None:
@@ -318,6 +358,7 @@ class LatentIndex:
             "meta.img_of": self._img_of[:n if self.image is not None else 0],
             "meta.mem_of_img": self._mem_of_img[:len(self.image) if self.image is not None
                                                 else 0],
+            "meta.flags": self._flags[:n],
         }
         out.update({f"meta.{k}": v for k, v in self.ids.state().items()})
         out.update({f"text.{k}": v for k, v in self.text.state().items()})
@@ -347,6 +388,11 @@ class LatentIndex:
         idx._mon = np.array(state["meta.mon"], np.int16)
         idx._img_of = np.array(state["meta.img_of"], np.int32)
         idx._mem_of_img = np.array(state["meta.mem_of_img"], np.int64)
+        if "meta.flags" in state:
+            idx._flags = np.array(state["meta.flags"], np.uint8)
+        else:
+            idx._flags = np.zeros(len(idx.ids), np.uint8)
+            idx.flags_known = False
         live = idx.text.live
         idx.pos_of = PosMap(idx.ids, live)
         return idx

@@ -28,8 +28,11 @@ class KeywordSource:
         self.index.add(records, [np.zeros((1, 2), dtype=np.float32) for _ in records])
         self.queries: list[tuple] = []
 
-    def records(self):
-        return self.index.records()
+    def apps(self):
+        return self.index.apps()
+
+    def records_between(self, since, until, app):
+        return self.index.records_between(since, until, app)
 
     def search(self, query, *, since, until, app, limit):
         self.queries.append((query, since, until, app, limit))
