@@ -23,6 +23,7 @@ import json
 import os
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -142,29 +143,49 @@ def read_snapshot(path: Path, key: DataKey) -> dict[str, np.ndarray]:
         try:
             head = json.loads(segment(0))
             total = int(head["total"])
+            arrays, places = _allocate(head["arrays"], total)
         except (ValueError, KeyError, TypeError) as exc:
             raise DecryptionFailed("the index snapshot manifest is malformed") from exc
         if n_segments != 1 + (total + SEGMENT - 1) // SEGMENT:
             raise DecryptionFailed("the index snapshot is truncated")
-        out = bytearray(total)
+        # Each array gets its own allocation (not views into one big buffer), so that a
+        # later re-allocation of one array (the index growing) frees the old copy.
         filled = 0
+        first = 0
         for i in range(1, n_segments):
-            plain = segment(i)
-            out[filled:filled + len(plain)] = plain
-            filled += len(plain)
+            plain = memoryview(segment(i))
+            lo, hi = filled, filled + len(plain)
+            while first < len(places) and places[first][0] + places[first][1].nbytes <= lo:
+                first += 1
+            for offset, dest in places[first:]:
+                if offset >= hi:
+                    break
+                a, b = max(lo, offset), min(hi, offset + dest.nbytes)
+                if a < b:
+                    dest[a - offset:b - offset] = plain[a - lo:b - lo]
+            filled = hi
         if filled != total or fh.read(1):
             raise DecryptionFailed("the index snapshot has the wrong length")
-    arrays: dict[str, np.ndarray] = {}
-    try:
-        for item in head["arrays"]:
-            dtype = np.dtype(item["dtype"])
-            shape = tuple(int(x) for x in item["shape"])
-            count = int(np.prod(shape)) if shape else 1
-            arr = np.frombuffer(out, dtype=dtype, count=count, offset=int(item["offset"]))
-            arrays[str(item["name"])] = arr.reshape(shape)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DecryptionFailed("the index snapshot manifest is malformed") from exc
     return arrays
+
+
+def _allocate(manifest: list[dict[str, Any]], total: int
+              ) -> tuple[dict[str, np.ndarray], list[tuple[int, memoryview]]]:
+    """Empty arrays for the manifest, and (stream offset, writable bytes) per array."""
+    arrays: dict[str, np.ndarray] = {}
+    places: list[tuple[int, memoryview]] = []
+    for item in manifest:
+        dtype = np.dtype(str(item["dtype"]))
+        shape = tuple(int(x) for x in item["shape"])
+        offset = int(item["offset"])
+        arr = np.empty(shape, dtype=dtype)
+        if offset < 0 or offset + arr.nbytes > total:
+            raise ValueError("array outside the snapshot")
+        arrays[str(item["name"])] = arr
+        if arr.nbytes:
+            places.append((offset, arr.reshape(-1).view(np.uint8).data))
+    places.sort(key=lambda p: p[0])
+    return arrays, places
 
 
 def discard_snapshot(path: Path) -> str | None:
