@@ -169,8 +169,10 @@ def child(workdir: Path) -> dict[str, object]:
         idx.add(f"new{j}", datetime.now(UTC), "app1", 1, v, ["fresh", f"n{j}"])
         add_t.append(time.perf_counter() - t)
         found += idx.search(v, [f"n{j}"], LatentFilter(), 1, collapse=False)[0].id == f"new{j}"
+    return_freed_memory()
     return {"ready_s": round(ready, 3), "rss_mb": round(rss_mb(), 1),
-            "rss_index_mb": round(loaded - base, 1), "index_nbytes_mb": round(idx.nbytes() / 2**20,
+            "rss_index_mb": round(loaded - base, 1),
+            "rss_index_after_adds_mb": round(rss_mb() - base, 1), "index_nbytes_mb": round(idx.nbytes() / 2**20,
                                                                                1),
             "nlist": idx.text.nlist, "nprobe": idx.text.nprobe,
             "dense_p50_ms": pct(dense_t, 50), "dense_p99_ms": pct(dense_t, 99),
