@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -216,6 +216,12 @@ class MemoryIndex:
         are decrypted, not the whole history."""
         flt = LatentFilter(since=since, until=until, app=app)
         return self._records_at(self.latent.positions(flt).tolist())
+
+    def local_days(self) -> list[date]:
+        """The local dates that hold live memories, oldest first (from timestamps only)."""
+        hours = self.latent.live_hours()
+        return sorted({datetime.fromtimestamp(int(h) * 3600, UTC).astimezone().date()
+                       for h in hours})
 
     def apps(self) -> list[str]:
         """App names seen (case-folded), from the index's metadata; nothing is decrypted."""

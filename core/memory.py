@@ -667,9 +667,14 @@ class Memory:
             self._episode_cache = cached
         return cached[1]
 
-    def days(self) -> list[DaySummary]:
-        """One summary per local day with memories, newest first."""
-        return summarise_days(self._all_episodes())
+    def days(self, last: int | None = None) -> list[DaySummary]:
+        """One summary per local day with memories, newest first. ``last``: only the newest
+        ``last`` days, decrypting only their memories (the timeline shows a few days at a
+        time; summarising the whole history would decrypt all of it)."""
+        if last is None:
+            return summarise_days(self._all_episodes())
+        wanted = self._ensure_index().local_days()[-last:] if last > 0 else []
+        return summarise_days([e for day in wanted for e in self.episodes(day)])
 
     def search_episodes(self, query: str, *, limit: int = 5, **filters: Any
                         ) -> list[tuple[Episode, list[SearchHit]]]:
@@ -678,8 +683,8 @@ class Memory:
         hits = self.search(query, limit=200, collapse=False, **filters)
         if not hits:
             return []
-        episodes = self._all_episodes()
-        owner = {mid: ep for ep in episodes for mid in ep.memory_ids}
+        days = {local_day(h.timestamp) for h in hits}  # only the days the hits fall on
+        owner = {mid: ep for day in days for ep in self.episodes(day) for mid in ep.memory_ids}
         grouped: dict[str, tuple[Episode, list[SearchHit]]] = {}
         for hit in hits:
             ep = owner.get(hit.id)

@@ -206,6 +206,12 @@ class LatentIndex:
         return self.by_time(np.flatnonzero(live if mask is None else live & mask)
                             .astype(np.int64))
 
+    def live_hours(self) -> npt.NDArray[np.int64]:
+        """Distinct UTC hours (epoch hours) that hold live memories."""
+        n = len(self.ids)
+        ts = self._ts[:n][self.text.live[:n]]
+        return np.unique((ts // 3600).astype(np.int64))
+
     def by_time(self, positions: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """``positions`` sorted oldest first."""
         out: npt.NDArray[np.int64] = positions[np.argsort(self._ts[positions], kind="stable")]

@@ -79,6 +79,9 @@ def test_search_time_words_duplicates_and_snapshot(tmp_path, embedder):
     assert yesterday[0].title == "Q3 budget.ods"
     routed = memory.search_episodes("budget forecast spreadsheet", now=NOW)
     assert routed[0][0].id == yesterday[0].id
+    # the newest day alone, from that day's memories only (the timeline's way)
+    assert [d.day for d in memory.days(last=1)] == [days[0].day]
+    assert memory.days(last=1)[0].memories == 2 and memory.days(last=0) == []
     # lock writes the sealed snapshot; it holds no plaintext
     memory.lock()
     snap = tmp_path / "data" / "vault" / SNAPSHOT_FILE
