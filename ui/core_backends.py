@@ -211,8 +211,7 @@ class ServiceCapture:
                                  paused_until=until, **counts)  # type: ignore[arg-type]
         if not running:
             why = f" ({raw.error})" if raw is not None and raw.error else ""
-            return ServiceStatus(ServiceState.STOPPED, f"Not capturing{why}. Turn on "
-                                 "continuous capture in Privacy & settings.", **counts)  # type: ignore[arg-type]
+            return ServiceStatus(ServiceState.STOPPED, f"Not capturing{why}.", **counts)  # type: ignore[arg-type]
         assert raw is not None
         if raw.state == ERROR:
             return ServiceStatus(ServiceState.ERROR, raw.error or "the last capture failed",

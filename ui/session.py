@@ -18,6 +18,7 @@ from PySide6.QtGui import QImage
 
 from core.config import Config, Paths
 from core.memory import Memory, SearchHit, Stats
+from core.privacy.policy import PrivacyPolicy
 from core.records import MemoryRecord
 from core.timeline import MomentSummary, TimelineHour
 from core.vault import KdfParams
@@ -197,6 +198,30 @@ class Session(QObject):
                                     on_success=on_success,
                                     on_failure=on_failure or (lambda exc: None),
                                     key="policy-handoff", name="policy-handoff")
+
+    def privacy_policy(self, on_success: Callable[[PrivacyPolicy], None],
+                       on_failure: Fail = None) -> Handle[Any]:
+        """The user's sealed privacy policy (defaults when none was saved; needs unlock)."""
+        memory = self._mem()
+        return self.background.read(lambda job: memory.privacy_policy(),
+                                    on_success=on_success, on_failure=on_failure,
+                                    key="privacy-policy", name="privacy-policy")
+
+    def save_privacy_policy(self, policy: PrivacyPolicy,
+                            on_success: Callable[[bool], None],
+                            on_failure: Fail = None) -> Handle[Any]:
+        """Seal ``policy`` in the vault and hand it to a running capture service.
+
+        ``on_success`` gets True when a running service received it at once.
+        """
+        memory = self._mem()
+
+        def work(job: Job) -> bool:
+            memory.set_privacy_policy(policy)
+            return memory.hand_policy_to_service()
+
+        return self.background.write(work, on_success=on_success, on_failure=on_failure,
+                                     name="privacy-save")
 
     def close(self) -> None:
         service = self.service

@@ -11,12 +11,10 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -25,19 +23,16 @@ from PySide6.QtWidgets import (
 )
 
 from core.memory import Stats
-from ui.backends import ForgetKind, ForgetScope, ServiceRunner, ServiceState
+from ui.backends import ForgetKind, ForgetScope, ServiceRunner, ServiceState, ServiceStatus
 from ui.background import user_message
 from ui.first_run import DEFAULT_EXCLUSIONS, passphrase_strength
 from ui.forget import ForgetFlow, ask_app, ask_range, human_bytes
 from ui.gui_settings import GuiSettings
+from ui.privacy_editor import PrivacyEditor
 from ui.session import Session
 from ui.theme import Theme, ThemeChoice
 
-DETECTORS = ("Payment cards", "IBAN bank accounts", "API keys and tokens", "Private-key blocks",
-             "Password fields")
-EXCLUSIONS_LATER = ("Your own exclusions (apps, window titles, sites) come with the capture "
-                    "service; they will be stored encrypted in the vault.")
-REDACTION_LATER = "Per-detector policies come with the capture service's privacy filters."
+CAPTURE_SWITCH = "Capture continuously while Afterimage runs"
 BUDGET_NOTE = ("When the budget is reached, the oldest memories first lose their full "
                "screenshot, then their thumbnail; their text stays searchable. Change the "
                "budget with [storage] budget_mb in config.toml.")
@@ -78,8 +73,8 @@ class SettingsPanel(QScrollArea):
         lay.setContentsMargins(4, 4, 12, 12)
         lay.setSpacing(12)
         lay.addWidget(self._capture_box(body))
-        lay.addWidget(self._exclusions_box(body))
-        lay.addWidget(self._redaction_box(body))
+        self.privacy = PrivacyEditor(session, DEFAULT_EXCLUSIONS, body)
+        lay.addWidget(self.privacy)
         lay.addWidget(self._storage_box(body))
         lay.addWidget(self._forget_box(body))
         lay.addWidget(self._models_box(body))
@@ -106,7 +101,7 @@ class SettingsPanel(QScrollArea):
         self.interval.setValue(int(self._session.config.capture.interval_s))
         self.interval.setEnabled(False)
         form.addRow("Capture every:", self.interval)
-        self.capture_enabled = QCheckBox("Capture continuously while Afterimage runs", box)
+        self.capture_enabled = QCheckBox(CAPTURE_SWITCH, box)
         self.capture_enabled.setToolTip(
             "Runs the capture service in the background: a frame every few seconds while "
             "the screen changes, nothing while idle, locked or paused.")
@@ -180,7 +175,7 @@ class SettingsPanel(QScrollArea):
                 button.setEnabled(False)
             return
         status = service.status()
-        self.service_state.setText(status.detail or status.state.value)
+        self.service_state.setText(self.status_text(status))
         pause_ok = service.pause_feature.available
         paused = status.state is ServiceState.PAUSED
         for button in self.pause_buttons:
@@ -197,37 +192,17 @@ class SettingsPanel(QScrollArea):
         self.capture_now.setToolTip(feature.note or "Capture every monitor once (Afterimage "
                                     "hides its own windows first).")
 
-    def _exclusions_box(self, parent: QWidget) -> QGroupBox:
-        box = QGroupBox("Never captured", parent)
-        lay = QVBoxLayout(box)
-        defaults = QListWidget(box)
-        defaults.addItems(list(DEFAULT_EXCLUSIONS))
-        defaults.setFixedHeight(defaults.sizeHintForRow(0) * defaults.count() + 8)
-        lay.addWidget(QLabel("Always skipped:", box))
-        lay.addWidget(defaults)
-        grid = QGridLayout()
-        for row, what in enumerate(("Apps", "Window titles containing", "Sites (URLs)")):
-            grid.addWidget(QLabel(what + ":", box), row, 0)
-            edit = QLineEdit(box)
-            edit.setPlaceholderText("comes with the capture service")
-            edit.setEnabled(False)
-            edit.setMaximumWidth(420)
-            grid.addWidget(edit, row, 1)
-        grid.setColumnStretch(2, 1)
-        lay.addLayout(grid)
-        lay.addWidget(_note(EXCLUSIONS_LATER, box))
-        return box
-
-    def _redaction_box(self, parent: QWidget) -> QGroupBox:
-        box = QGroupBox("Sensitive text", parent)
-        form = _form(box)
-        for name in DETECTORS:
-            combo = QComboBox(box)
-            combo.addItems(["Redact (black out, keep the rest)", "Drop the whole frame"])
-            combo.setEnabled(False)
-            form.addRow(name + ":", combo)
-        form.addRow(_note(REDACTION_LATER, box))
-        return box
+    def status_text(self, status: ServiceStatus) -> str:
+        """The service's state, with what to do about it *here* (this page has the switch)."""
+        text = status.detail or status.state.value
+        if status.state is not ServiceState.STOPPED:
+            return text
+        runner = self._session.service
+        if isinstance(runner, ServiceRunner):
+            if runner.enabled:
+                return f"{text} The capture service is starting…"
+            return f"{text} Tick “{CAPTURE_SWITCH}” below to start."
+        return text
 
     def _storage_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Storage and retention", parent)

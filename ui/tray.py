@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from ui.backends import ServiceState
+from ui.backends import ServiceRunner, ServiceState
 from ui.session import Session
 from ui.theme import svg_icon
 
@@ -99,6 +99,8 @@ class TrayController(QObject):
             text = status.detail
         if status is not None and status.state is ServiceState.ERROR:
             text = f"Problem: {status.detail}"
+        elif state == "stopped" and isinstance(service, ServiceRunner) and not service.enabled:
+            text += " Turn on continuous capture in Privacy & settings."
         self.status_action.setText(text)
         self.tray.setIcon(self._icons[state])
         self.tray.setToolTip(f"Afterimage — {text}")
