@@ -131,6 +131,7 @@ class Stats:
     budget_bytes: int = 0
     daily_growth_bytes: int | None = None
     days_until_budget: float | None = None
+    row_bytes: dict[str, float] = field(default_factory=dict)  # one memory, per tier
 
 
 @dataclass(frozen=True)
@@ -712,6 +713,7 @@ class Memory:
             budget_bytes=storage.budget_bytes,
             daily_growth_bytes=storage.daily_growth_bytes,
             days_until_budget=storage.days_until_budget,
+            row_bytes=storage.row_bytes,
         )
 
     # -- retention and the storage budget (core/retention.py) -------------------------------
