@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from core.config import Config, Paths
+from core.config import Config, Paths, save_config_values
 from core.memory import Memory, SearchHit, Stats
 from core.privacy.policy import PrivacyPolicy
 from core.records import MemoryRecord
@@ -222,6 +222,28 @@ class Session(QObject):
 
         return self.background.write(work, on_success=on_success, on_failure=on_failure,
                                      name="privacy-save")
+
+    def save_settings(self, section: str, values: dict[str, Any],
+                      on_success: Callable[[Config], None], on_failure: Fail = None
+                      ) -> Handle[Any]:
+        """Save ``values`` in ``[section]`` of config.toml (validated; ConfigError if not).
+
+        On success this session (and the open vault) use the new section from then on.
+        """
+        paths, memory = self.paths, self._memory
+
+        def work(job: Job) -> Config:
+            config = save_config_values(paths, section, values)
+            if memory is not None:
+                memory.config = replace(memory.config, **{section: getattr(config, section)})
+            return config
+
+        def done(config: Config) -> None:
+            self.config = replace(self.config, **{section: getattr(config, section)})
+            on_success(self.config)
+
+        return self.background.write(work, on_success=done, on_failure=on_failure,
+                                     name="save-settings")
 
     def close(self) -> None:
         service = self.service

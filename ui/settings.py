@@ -26,16 +26,14 @@ from core.memory import Stats
 from ui.backends import ForgetKind, ForgetScope, ServiceRunner, ServiceState, ServiceStatus
 from ui.background import user_message
 from ui.first_run import DEFAULT_EXCLUSIONS, passphrase_strength
-from ui.forget import ForgetFlow, ask_app, ask_range, human_bytes
+from ui.forget import ForgetFlow, ask_app, ask_range
 from ui.gui_settings import GuiSettings
 from ui.privacy_editor import PrivacyEditor
 from ui.session import Session
+from ui.storage_editor import StorageEditor
 from ui.theme import Theme, ThemeChoice
 
 CAPTURE_SWITCH = "Capture continuously while Afterimage runs"
-BUDGET_NOTE = ("When the budget is reached, the oldest memories first lose their full "
-               "screenshot, then their thumbnail; their text stays searchable. Change the "
-               "budget with [storage] budget_mb in config.toml.")
 MODELS_LATER = ("The model manager (downloads with progress, image search, chat models) comes "
                 "with the chat component.")
 
@@ -75,7 +73,14 @@ class SettingsPanel(QScrollArea):
         lay.addWidget(self._capture_box(body))
         self.privacy = PrivacyEditor(session, DEFAULT_EXCLUSIONS, body)
         lay.addWidget(self.privacy)
-        lay.addWidget(self._storage_box(body))
+        self.storage = StorageEditor(session, body)
+        lay.addWidget(self.storage)
+        # the storage labels, by the names other parts and tests know
+        self.memories, self.tiers, self.disk = (self.storage.memories, self.storage.tiers,
+                                                self.storage.disk)
+        self.by_tier, self.budget, self.projection = (self.storage.by_tier,
+                                                      self.storage.budget,
+                                                      self.storage.projection)
         lay.addWidget(self._forget_box(body))
         lay.addWidget(self._models_box(body))
         lay.addWidget(self._security_box(body))
@@ -204,30 +209,6 @@ class SettingsPanel(QScrollArea):
             return f"{text} Tick “{CAPTURE_SWITCH}” below to start."
         return text
 
-    def _storage_box(self, parent: QWidget) -> QGroupBox:
-        box = QGroupBox("Storage and retention", parent)
-        form = _form(box)
-        self.memories = QLabel("—", box)
-        form.addRow("Memories:", self.memories)
-        self.tiers = QLabel("—", box)
-        form.addRow("Kept as:", self.tiers)
-        self.disk = QLabel("—", box)
-        form.addRow("On disk:", self.disk)
-        self.by_tier = QLabel("—", box)
-        self.by_tier.setAccessibleName("Bytes per tier")
-        form.addRow("Space by tier:", self.by_tier)
-        self.budget = QLabel("—", box)
-        form.addRow("Storage budget:", self.budget)
-        self.projection = QLabel("—", box)
-        self.projection.setWordWrap(True)
-        form.addRow("Budget reached:", self.projection)
-        storage = self._session.config.storage
-        age = QLabel("Keep until the budget needs the space" if storage.max_age_days == 0
-                     else f"{storage.max_age_days} days", box)
-        form.addRow("Keep memories:", age)
-        form.addRow(_note(BUDGET_NOTE, box))
-        return box
-
     def _forget_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Forget", parent)
         lay = QVBoxLayout(box)
@@ -347,19 +328,10 @@ class SettingsPanel(QScrollArea):
                 user_message(e)), key="settings-stats")
 
     def _got_stats(self, stats: Stats) -> None:
-        self.memories.setText(f"{stats.memories:,}")
-        self.tiers.setText(", ".join(f"{n:,} {name}" for name, n in stats.tiers.items()))
-        self.disk.setText(f"{human_bytes(stats.bytes_on_disk)} (memories: "
-                          f"{human_bytes(stats.bytes_store)})")
-        self.by_tier.setText(", ".join(f"{name} {human_bytes(n)}"
-                                       for name, n in stats.bytes_by_tier.items()) or "—")
-        self.budget.setText(describe_budget(stats))
-        self.projection.setText(describe_projection(stats))
+        self.storage.set_stats(stats)
 
     def clear(self) -> None:
-        for label in (self.memories, self.tiers, self.disk, self.by_tier, self.budget,
-                      self.projection):
-            label.setText("—")
+        self.storage.set_stats(None)
         for edit in (self.old_pass, self.new_pass, self.new_pass2):
             edit.clear()
         self.forget_status.clear()
@@ -398,25 +370,3 @@ class SettingsPanel(QScrollArea):
         choice = ThemeChoice(self.theme_choice.currentData())
         self._prefs.theme = choice
         self._theme.apply(choice)
-
-
-def describe_budget(stats: Stats) -> str:
-    if stats.budget_bytes <= 0:
-        return "—"
-    used = stats.bytes_store
-    share = 100 * used / stats.budget_bytes
-    return f"{human_bytes(used)} of {human_bytes(stats.budget_bytes)} used ({share:.0f}%)"
-
-
-def describe_projection(stats: Stats) -> str:
-    days = stats.days_until_budget
-    growth = stats.daily_growth_bytes
-    if days is None:
-        return "Not enough history yet to project (a few days of capture are needed)."
-    rate = f" at about {human_bytes(growth)} a day" if growth else ""
-    if days <= 0:
-        return (f"Reached{rate}: older memories are being thinned to stay within the "
-                "budget.")
-    if days >= 3650:
-        return f"In more than 10 years{rate}."
-    return f"In about {days:,.0f} day{'s' if round(days) != 1 else ''}{rate}."
