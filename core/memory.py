@@ -40,6 +40,7 @@ from core.forget import (
     plan_by_records,
     select_records,
 )
+from core.gap_log import GapLog
 from core.importer import ImportReport, collect_images, moment_from_file
 from core.index import IndexFilter, MemoryIndex, make_snippet
 from core.jobs import JobState, SilentJob, check_cancelled
@@ -77,7 +78,7 @@ from core.retrieval.keeper import SNAPSHOT_BUCKET, SNAPSHOT_FILE, IndexKeeper
 from core.retrieval.latent import FusionConfig
 from core.retrieval.nltime import QueryTime, extract_time
 from core.store import FRAMES, MEMORIES, THUMBS, EncryptedStore, NewMemory, dir_size
-from core.timeline import MomentSummary, TimelineHour
+from core.timeline import MomentSummary, TimelineGap, TimelineHour
 from core.types import ActiveWindow, Embedder, Ocr, ScreenFrame, ScreenSource, WindowInfoSource
 from core.vault import KdfParams, Vault
 
@@ -426,6 +427,20 @@ class Memory:
                                         self._vault.capture_public_key,
                                         self._vault.capture_exchange)
         return PrivacyPolicy() if raw is None else PrivacyPolicy.from_json(raw)
+
+    def gap_log(self) -> GapLog:
+        """The sealed log of capture holds and runs (core/gap_log.py): the service appends
+        with the public key; ``records``/``gaps`` need the vault unlocked."""
+        exchange = self._vault.capture_exchange if self.is_unlocked else None
+        return GapLog(self._state_dir, self._vault.vault_id, self._vault.capture_public_key,
+                      exchange)
+
+    def capture_gaps(self, since: datetime, until: datetime) -> list[TimelineGap]:
+        """Why capture held between ``since`` and ``until`` (paused, locked, idle, filtered,
+        waiting, not running), from the sealed gap log. Needs the vault unlocked."""
+        if not self.is_unlocked:
+            raise VaultLocked("the vault is locked: unlock it to see the capture history")
+        return self.gap_log().gaps(since, until)
 
     def hand_policy_to_service(self) -> bool:
         """Give the running capture service the user's policy (sealed to its in-memory key).
