@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -20,7 +20,8 @@ from core.config import Config, Paths, save_config_values
 from core.memory import Memory, SearchHit, Stats
 from core.privacy.policy import PrivacyPolicy
 from core.records import MemoryRecord
-from core.timeline import MomentSummary, TimelineHour
+from core.retrieval.episodes import DaySummary, Episode
+from core.timeline import MomentSummary, TimelineGap, TimelineHour
 from core.vault import KdfParams
 from ui import gc_policy
 from ui.adapters import FacadeForget, UnavailableChat
@@ -38,6 +39,16 @@ class SearchRequest:
     until: datetime | None = None
     app: str | None = None
     limit: int = 50
+
+
+@dataclass(frozen=True)
+class DayOverview:
+    """What the timeline shows above a day's moments (all from one worker call)."""
+
+    day: date
+    summary: DaySummary | None
+    episodes: tuple[Episode, ...]
+    gaps: tuple[TimelineGap, ...]  # recorded capture holds and "not running", clipped
 
 
 @dataclass(frozen=True)
@@ -280,6 +291,26 @@ class Session(QObject):
 
         return self.background.read(work, on_success=on_success, on_failure=on_failure,
                                     key="timeline-moments", name="moments")
+
+    def day_overview(self, day: date, on_success: Callable[[DayOverview], None],
+                     on_failure: Fail = None) -> Handle[Any]:
+        """The day's summary, episodes and recorded capture gaps (local day)."""
+        memory = self._mem()
+        index_lock = self._index_lock
+        start = datetime.combine(day, datetime.min.time()).astimezone()
+        end = start + timedelta(days=1)
+
+        def work(job: Job) -> DayOverview:
+            gaps = tuple(memory.capture_gaps(start, end))
+            with index_lock:
+                if job.cancelled:
+                    return DayOverview(day, None, (), gaps)
+                episodes = tuple(memory.episodes(day))
+                summary = next((d for d in memory.days() if d.day == day), None)
+            return DayOverview(day, summary, episodes, gaps)
+
+        return self.background.read(work, on_success=on_success, on_failure=on_failure,
+                                    key="day-overview", name="day-overview")
 
     def search(self, request: SearchRequest, on_success: Callable[[list[SearchHit]], None],
                on_failure: Fail = None) -> Handle[Any]:
