@@ -16,6 +16,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from core.chat.conversations import ConversationSummary
+from core.chat.conversations import Turn as SavedTurn
 from core.config import Config, Paths, save_config_values
 from core.memory import Memory, SearchHit, Stats
 from core.privacy.policy import PrivacyPolicy
@@ -311,6 +313,30 @@ class Session(QObject):
 
         return self.background.read(work, on_success=on_success, on_failure=on_failure,
                                     key="day-overview", name="day-overview")
+
+    # ------------------------------------------------------- saved conversations
+    def chat_conversations(self, on_success: Callable[[list[ConversationSummary]], None],
+                           on_failure: Fail = None) -> Handle[Any]:
+        """Saved conversations, most recent first (decrypted; needs unlock)."""
+        memory = self._mem()
+        return self.background.read(lambda job: memory.conversations.conversations(),
+                                    on_success=on_success, on_failure=on_failure,
+                                    key="chat-list", name="chat-list")
+
+    def chat_turns(self, conversation: str, on_success: Callable[[list[SavedTurn]], None],
+                   on_failure: Fail = None) -> Handle[Any]:
+        memory = self._mem()
+        return self.background.read(lambda job: memory.conversations.turns(conversation),
+                                    on_success=on_success, on_failure=on_failure,
+                                    key="chat-turns", name="chat-turns")
+
+    def delete_conversation(self, conversation: str, on_success: Callable[[int], None],
+                            on_failure: Fail = None) -> Handle[Any]:
+        """Forget a saved conversation for ever (rows deleted and purged from old versions)."""
+        memory = self._mem()
+        return self.background.write(
+            lambda job: memory.conversations.forget_conversation(conversation),
+            on_success=on_success, on_failure=on_failure, name="chat-delete")
 
     def search(self, request: SearchRequest, on_success: Callable[[list[SearchHit]], None],
                on_failure: Fail = None) -> Handle[Any]:
