@@ -163,7 +163,9 @@ class PrivacyEditor(QWidget):
         always.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         lay.addWidget(QLabel("Always skipped:", box))
         lay.addWidget(always)
-        lay.addWidget(QLabel("Also skip (your own lists, kept encrypted in the vault):", box))
+        self.own_lists_label = QLabel("Also skip (your own lists, kept encrypted in the vault):",
+                                      box)
+        lay.addWidget(self.own_lists_label)
         form = QFormLayout()
         self.lists: dict[str, ExclusionList] = {}
         for field, label, placeholder, help_text in LISTS:
@@ -186,23 +188,31 @@ class PrivacyEditor(QWidget):
                        "text is replaced and blacked out in the screenshot too.", box)
         intro.setWordWrap(True)
         lay.addWidget(intro)
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        grid = QGridLayout()  # two detectors a row: label, choice, label, choice
+        grid.setHorizontalSpacing(10)
         self.actions: dict[str, QComboBox] = {}
-        for kind in DETECTOR_KINDS:
+        for i, kind in enumerate(DETECTOR_KINDS):
             combo = QComboBox(box)
             for value, text in ACTION_CHOICES:
                 combo.addItem(text, value)
             combo.setAccessibleName(detector_label(kind))
             combo.currentIndexChanged.connect(lambda _i, k=kind: self._action_changed(k))
-            form.addRow(detector_label(kind) + ":", combo)
+            label = QLabel(detector_label(kind) + ":", box)
+            label.setBuddy(combo)
+            grid.addWidget(label, i // 2, (i % 2) * 2)
+            grid.addWidget(combo, i // 2, (i % 2) * 2 + 1)
             self.actions[kind] = combo
+        grid.setColumnMinimumWidth(2, 140)
+        grid.setColumnStretch(4, 1)
+        lay.addLayout(grid)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.mode = QComboBox(box)
         for value, text in MODE_CHOICES:
             self.mode.addItem(text, value)
-        self.mode.setAccessibleName("Black out")
+        self.mode.setAccessibleName("When redacting, black out")
         self.mode.currentIndexChanged.connect(self._mode_changed)
-        form.addRow("Black out:", self.mode)
+        form.addRow("When redacting, black out:", self.mode)
         lay.addLayout(form)
         return box
 

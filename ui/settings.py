@@ -96,7 +96,8 @@ class SettingsPanel(QScrollArea):
         form = _form(box)
         self.service_state = QLabel("", box)
         self.service_state.setWordWrap(True)
-        # A wrapped label in a form row is given one line's height; reserve two.
+        # A wrapped label in a form row is given one narrow line; give it a width and two.
+        self.service_state.setMinimumWidth(560)
         self.service_state.setMinimumHeight(self.service_state.fontMetrics().lineSpacing() * 2
                                             + 4)
         form.addRow("Status:", self.service_state)

@@ -115,9 +115,12 @@ class StorageEditor(QGroupBox):
 
         self.projection = QLabel("—", self)
         self.projection.setWordWrap(True)
+        # a wrapped label in a form row is sized for one narrow line unless given a width
+        self.projection.setMinimumWidth(560)
         form.addRow("Budget reached:", self.projection)
         self.tier_projection = QLabel("—", self)
         self.tier_projection.setWordWrap(True)
+        self.tier_projection.setMinimumWidth(560)
         self.tier_projection.setAccessibleName("Projected days and bytes per tier")
         form.addRow("Then it holds:", self.tier_projection)
 
@@ -151,6 +154,8 @@ class StorageEditor(QGroupBox):
             spin.blockSignals(True)
             spin.setValue(value)  # type: ignore[attr-defined]
             spin.blockSignals(False)
+        for days in (self.max_age, self.keep_full, self.keep_thumb):
+            days.setSuffix(" day" if days.value() == 1 else " days")
 
     def edited_values(self) -> dict[str, int]:
         return {"budget_mb": max(1, round(self.budget_gb.value() * 1024)),
@@ -182,6 +187,8 @@ class StorageEditor(QGroupBox):
         self._update_projection()
 
     def _edited(self) -> None:
+        for spin in (self.max_age, self.keep_full, self.keep_thumb):
+            spin.setSuffix(" day" if spin.value() == 1 else " days")
         self.save_button.setEnabled(self.dirty)
         self.revert_button.setEnabled(self.dirty)
         if self.dirty:

@@ -35,6 +35,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -476,11 +477,18 @@ class TimelineView(QWidget):
         self.episodes.setToolTip("Episodes: stretches of work in one window. Click one to go "
                                  "to its first moment.")
         self.episodes.setFlow(QListView.Flow.LeftToRight)
-        self.episodes.setWrapping(False)
-        self.episodes.setSpacing(2)
-        self.episodes.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.episodes.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.episodes.setFixedHeight(self.episodes.fontMetrics().lineSpacing() + 28)
+        self.episodes.setWrapping(True)  # chips that wrap; two rows show, the rest scroll
+        self.episodes.setResizeMode(QListView.ResizeMode.Adjust)
+        self.episodes.setSpacing(3)
+        self.episodes.setFrameShape(QFrame.Shape.NoFrame)
+        self.episodes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.episodes.setStyleSheet(
+            "QListWidget { background: transparent; }"
+            "QListWidget::item { border: 1px solid palette(mid); border-radius: 9px;"
+            " padding: 1px 8px; }"
+            "QListWidget::item:selected { background: palette(highlight);"
+            " color: palette(highlighted-text); }")
+        self.episodes.setFixedHeight(2 * (self.episodes.fontMetrics().lineSpacing() + 12) + 4)
         self.episodes.itemActivated.connect(self._episode_activated)
         self.episodes.itemClicked.connect(self._episode_activated)
         self.episodes.setVisible(False)
