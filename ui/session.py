@@ -51,6 +51,7 @@ class DayOverview:
     summary: DaySummary | None
     episodes: tuple[Episode, ...]
     gaps: tuple[TimelineGap, ...]  # recorded capture holds and "not running", clipped
+    complete: bool = True  # False: the index was busy (warming up); episodes come later
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Session(QObject):
     unlocked = Signal()
     changed = Signal()  # memories were added or forgotten
     opened = Signal()  # a vault now exists (after first run)
+    ready = Signal()  # the search model and index are loaded (after unlock)
 
     def __init__(self, config: Config, paths: Paths, background: Background, *,
                  memory: Memory | None = None, chat: ChatBackend | None = None,
@@ -171,6 +173,7 @@ class Session(QObject):
         def done(_: object) -> None:
             self.models_ready = True
             gc_policy.freeze_long_lived()  # the model and index are long-lived now
+            self.ready.emit()
 
         self.background.read(work, on_success=done, on_failure=lambda exc: None,
                              name="warm-up")
@@ -304,11 +307,17 @@ class Session(QObject):
 
         def work(job: Job) -> DayOverview:
             gaps = tuple(memory.capture_gaps(start, end))
-            with index_lock:
+            # Never hold a read thread waiting for the index (warm-up builds it): the
+            # timeline asks again when ``ready`` fires.
+            if not index_lock.acquire(blocking=False):
+                return DayOverview(day, None, (), gaps, complete=False)
+            try:
                 if job.cancelled:
-                    return DayOverview(day, None, (), gaps)
+                    return DayOverview(day, None, (), gaps, complete=False)
                 episodes = tuple(memory.episodes(day))
                 summary = next((d for d in memory.days() if d.day == day), None)
+            finally:
+                index_lock.release()
             return DayOverview(day, summary, episodes, gaps)
 
         return self.background.read(work, on_success=on_success, on_failure=on_failure,

@@ -152,8 +152,14 @@ class MomentModel(QAbstractListModel):
     def set_recorded_gaps(self, gaps: list[TimelineGap] | tuple[TimelineGap, ...]) -> None:
         """Why capture held (core/gap_log.py): gives the gap markers their reason."""
         self._recorded = list(gaps)
-        if self._moments:
-            self.set_moments(self._moments)
+        # Update the gap markers in place: a model reset would lose the current moment.
+        for row, item in enumerate(self._items):
+            if isinstance(item, TimelineGap):
+                reason = reason_for(item, self._recorded)
+                if reason != item.reason:
+                    self._items[row] = replace(item, reason=reason)
+                    index = self.index(row)
+                    self.dataChanged.emit(index, index)
 
     def set_moments(self, moments: list[MomentSummary]) -> None:
         self.beginResetModel()
@@ -554,6 +560,7 @@ class TimelineView(QWidget):
         self.setTabOrder(self.strip, self.scrub)
         session.locked.connect(self.clear)
         session.changed.connect(self.refresh)
+        session.ready.connect(self._index_ready)
 
     # -------------------------------------------------------------- api
     def set_summaries(self, provider: DaySummaries | None) -> None:
@@ -689,6 +696,10 @@ class TimelineView(QWidget):
             self.gaps.setVisible(False)
             self.model.set_recorded_gaps([])
         self._session.day_overview(day, self._got_overview, on_failure=lambda exc: None)
+
+    def _index_ready(self) -> None:
+        if self._day is not None and (self._overview is None or not self._overview.complete):
+            self._load_overview(self._day.day)
 
     def _got_overview(self, overview: DayOverview) -> None:
         if self._day is None or overview.day != self._day.day:

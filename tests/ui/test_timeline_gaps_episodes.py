@@ -54,6 +54,12 @@ def test_gaps_have_their_reason_and_episodes_open_moments(qtbot, vault, app_part
     assert len(gap_rows) == 1
     tip = timeline.model.data(timeline.model.index(gap_rows[0]), Qt.ItemDataRole.ToolTipRole)
     assert tip == "No captures for 23 min: capture was paused."
+    # Reasons arriving again (a refresh) keep the moment the user is on.
+    timeline.select_moment_row(1)
+    current = timeline.current_moment()
+    timeline.model.set_recorded_gaps([])
+    timeline.model.set_recorded_gaps(timeline._overview.gaps)
+    assert timeline.current_moment() == current
     # Clicking the thunderbird episode (11:15) goes to that hour and opens its moment.
     row = next(i for i, t in enumerate(labels) if "thunderbird" in t)
     timeline.episodes.itemClicked.emit(timeline.episodes.item(row))
