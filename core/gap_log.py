@@ -98,14 +98,27 @@ class GapLog:
 
     def records(self) -> list[GapRecord]:
         """Every readable record, oldest first (needs the vault unlocked)."""
+        records, _ = self.read_from(0)
+        records.sort(key=lambda r: r.start)
+        return records
+
+    def read_from(self, offset: int) -> tuple[list[GapRecord], int]:
+        """The records appended at or after byte ``offset`` (file order) and the offset to
+        read from next time: a caller that keeps them reads only what is new."""
         if self._exchange is None:
             raise VaultCorrupt("this gap log was opened for writing only")
         try:
-            lines = self._path.read_bytes().splitlines()
+            with open(self._path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if offset > size:  # the file was removed and started again
+                    offset = 0
+                fh.seek(offset)
+                data = fh.read()
         except FileNotFoundError:
-            return []
+            return [], 0
+        end = data.rfind(b"\n") + 1  # a line still being written is read next time
         out: list[GapRecord] = []
-        for line in lines:
+        for line in data[:end].splitlines():
             try:
                 sealed = base64.b64decode(line, validate=True)
                 record = _decode(open_with(self._exchange, self._pub, _LABEL, self._context,
@@ -114,8 +127,7 @@ class GapLog:
                 continue  # a torn or foreign line: skip it, keep the rest
             if record is not None:
                 out.append(record)
-        out.sort(key=lambda r: r.start)
-        return out
+        return out, offset + end
 
     def gaps(self, since: datetime, until: datetime) -> list[TimelineGap]:
         """Recorded holds and "not running" stretches overlapping ``[since, until)``,

@@ -40,7 +40,7 @@ from core.forget import (
     plan_by_records,
     select_records,
 )
-from core.gap_log import GapLog
+from core.gap_log import GapLog, GapRecord, gaps_from_records
 from core.importer import ImportReport, collect_images, moment_from_file
 from core.index import IndexFilter, MemoryIndex, make_snippet
 from core.jobs import JobState, SilentJob, check_cancelled
@@ -233,6 +233,7 @@ class Memory:
         self._chats: dict[str, ChatService] = {}
         self._conversations: ConversationStore | None = None
         self._privacy: PrivacyFilter | None = None
+        self._gap_cache: tuple[int, list[GapRecord]] | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
     @classmethod
@@ -271,6 +272,7 @@ class Memory:
                 _log.warning("index snapshot not written (%s)", type(exc).__name__)
             self._keeper.drop()
         self._episode_cache = None
+        self._gap_cache = None
         self._vault.lock()
         _log.info("vault locked")
 
@@ -440,7 +442,18 @@ class Memory:
         waiting, not running), from the sealed gap log. Needs the vault unlocked."""
         if not self.is_unlocked:
             raise VaultLocked("the vault is locked: unlock it to see the capture history")
-        return self.gap_log().gaps(since, until)
+        # Decrypted records are kept (in memory only, dropped on lock); only new lines are
+        # opened on later calls.
+        offset, records = self._gap_cache or (0, [])
+        new, offset = self.gap_log().read_from(offset)
+        if offset < self._gap_cache_offset():
+            records = []  # the log was removed (forget everything) and started again
+        records = sorted([*records, *new], key=lambda r: r.start)
+        self._gap_cache = (offset, records)
+        return gaps_from_records(records, since, until)
+
+    def _gap_cache_offset(self) -> int:
+        return self._gap_cache[0] if self._gap_cache else 0
 
     def hand_policy_to_service(self) -> bool:
         """Give the running capture service the user's policy (sealed to its in-memory key).
@@ -897,6 +910,7 @@ class Memory:
         self._store.drop_everything()
         destroyed = self._vault.destroy_keys(list(self._vault.key_ids()))
         self._state.reset()
+        self._gap_cache = None
         if self._keeper is not None:
             self._keeper.discard()
             self._keeper.drop()

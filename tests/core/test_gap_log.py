@@ -103,3 +103,26 @@ def test_gaps_are_clipped_and_reasons_matched():
     assert reason_for(long, recorded) == "not running"
     assert reason_for(TimelineGap(T0 + timedelta(hours=5), T0 + timedelta(hours=6)),
                       recorded) is None
+
+
+def test_later_reads_open_only_new_records_and_see_them(tmp_path):
+    r = Rig(tmp_path, "[capture]\nregion_ocr = false\n")
+    try:
+        r.memory.unlock(PASSPHRASE)
+        log = r.memory.gap_log()
+        day = (T0, T0 + timedelta(days=1))
+        log.append(GapRecord("paused", T0, T0 + timedelta(minutes=5)))
+        assert [g.reason for g in r.memory.capture_gaps(*day)] == ["paused"]
+        # a line being written (no newline yet) is left for the next read
+        with open(log.path, "ab") as fh:
+            fh.write(b"QUlQUzEA")
+        assert [g.reason for g in r.memory.capture_gaps(*day)] == ["paused"]
+        log.path.write_bytes(log.path.read_bytes()[:-8])
+        log.append(GapRecord("locked", T0 + timedelta(hours=1), T0 + timedelta(hours=2)))
+        assert [g.reason for g in r.memory.capture_gaps(*day)] == ["paused", "locked"]
+        offset, cached = r.memory._gap_cache
+        assert offset == log.path.stat().st_size and len(cached) == 2
+        r.memory.lock()
+        assert r.memory._gap_cache is None  # decrypted records do not outlive the unlock
+    finally:
+        r.memory.close()
