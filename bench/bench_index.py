@@ -172,8 +172,8 @@ def child(workdir: Path) -> dict[str, object]:
     return_freed_memory()
     return {"ready_s": round(ready, 3), "rss_mb": round(rss_mb(), 1),
             "rss_index_mb": round(loaded - base, 1),
-            "rss_index_after_adds_mb": round(rss_mb() - base, 1), "index_nbytes_mb": round(idx.nbytes() / 2**20,
-                                                                               1),
+            "rss_index_after_adds_mb": round(rss_mb() - base, 1),
+            "index_nbytes_mb": round(idx.nbytes() / 2**20, 1),
             "nlist": idx.text.nlist, "nprobe": idx.text.nprobe,
             "dense_p50_ms": pct(dense_t, 50), "dense_p99_ms": pct(dense_t, 99),
             "hybrid_p50_ms": pct(hybrid_t, 50), "hybrid_p99_ms": pct(hybrid_t, 99),

@@ -120,7 +120,9 @@ class CaptureState:
         _atomic_write(self._frames_path, json.dumps(frames).encode("ascii"))
 
     def reset(self) -> None:
-        for path in (self._counters_path, self._frames_path):
+        from core.gap_log import GAP_FILE  # the sealed capture-gap log goes with them
+
+        for path in (self._counters_path, self._frames_path, self._dir / GAP_FILE):
             try:
                 path.unlink()
             except FileNotFoundError:

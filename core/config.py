@@ -14,7 +14,9 @@ vault, not here (SECURITY.md R1).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import re
 import tomllib
 import types
 import typing
@@ -352,3 +354,90 @@ def config_to_dict(cfg: Config) -> dict[str, Any]:
                 if isinstance(value, tuple):
                     section[key] = list(value)
     return out
+
+
+# -- saving (the GUI edits a few settings; the file keeps its comments and layout) ------------
+def _toml_value(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
+    raise ConfigError(f"{where}: cannot save a value of type {type(value).__name__}")
+
+
+def _set_in_section(text: str, section: str, lines_by_key: Mapping[str, str]) -> str:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    header = re.compile(rf"^\s*\[\s*{re.escape(section)}\s*\]\s*(#.*)?$")
+    start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+    if start is None:
+        block = [f"{key} = {value}\n" for key, value in lines_by_key.items()]
+        sep = ["\n"] if lines and lines[-1].strip() else []
+        return "".join([*lines, *sep, f"[{section}]\n", *block])
+    end = next((i for i in range(start + 1, len(lines))
+                if lines[i].lstrip().startswith("[")), len(lines))
+    missing = dict(lines_by_key)
+    for i in range(start + 1, end):
+        match = re.match(r"^\s*([A-Za-z0-9_]+)\s*=", lines[i])
+        if match and match.group(1) in missing:
+            key = match.group(1)
+            lines[i] = f"{key} = {missing.pop(key)}\n"
+    last = end
+    while last > start + 1 and not lines[last - 1].strip():
+        last -= 1
+    lines[last:last] = [f"{key} = {value}\n" for key, value in missing.items()]
+    return "".join(lines)
+
+
+def save_config_values(paths: Paths, section: str, values: Mapping[str, Any],
+                       environ: Mapping[str, str] | None = None) -> Config:
+    """Set ``values`` in ``[section]`` of the user's config file and return the new config.
+
+    The rest of the file (other settings, comments) is kept and ``schema_version`` is
+    written if missing. The result is validated like a loaded file *before* anything is
+    written, so a bad value raises :class:`ConfigError` with a clear message and the file
+    is unchanged. The write is atomic (temp file, fsync, rename). Settings only: never call
+    this with user content (SECURITY.md R1).
+    """
+    fields = {f.name: f for f in dataclasses.fields(Config) if f.name != "schema_version"}
+    if section not in fields:
+        raise ConfigError(f"unknown config section '{section}'")
+    known = {f.name for f in dataclasses.fields(typing.get_type_hints(Config)[section])}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"{section}: unknown setting(s): {', '.join(unknown)}")
+    text = ""
+    if paths.config_file.exists():
+        try:
+            text = paths.config_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {paths.config_file}: {exc}") from exc
+        parse_config(text, {})  # a broken file is reported, never overwritten
+    new = _set_in_section(text, section, {key: _toml_value(value, f"{section}.{key}")
+                                          for key, value in values.items()})
+    data = tomllib.loads(new)
+    if "schema_version" not in data:
+        new = f"schema_version = {SCHEMA_VERSION}\n" + new
+        data = tomllib.loads(new)
+    if any(data.get(section, {}).get(key) != value for key, value in values.items()):
+        raise ConfigError(f"cannot update [{section}] in {paths.config_file} automatically "
+                          "(unusual layout); edit it by hand")
+    parse_config(new, {})  # validates every value: raises before anything is written
+    target = paths.config_file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(new)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {target}: {exc}") from exc
+    return parse_config(new, environ)

@@ -43,6 +43,7 @@ from core.forget import (
     plan_by_records,
     select_records,
 )
+from core.gap_log import GapLog, GapRecord, gaps_from_records
 from core.importer import ImportReport, collect_images, moment_from_file
 from core.index import IndexFilter, MemoryIndex, make_snippet
 from core.jobs import JobState, SilentJob, check_cancelled
@@ -80,7 +81,7 @@ from core.retrieval.keeper import SNAPSHOT_BUCKET, SNAPSHOT_FILE, IndexKeeper
 from core.retrieval.latent import FusionConfig
 from core.retrieval.nltime import QueryTime, extract_time
 from core.store import FRAMES, MEMORIES, THUMBS, EncryptedStore, NewMemory, dir_size
-from core.timeline import MomentSummary, TimelineHour
+from core.timeline import MomentSummary, TimelineGap, TimelineHour
 from core.types import ActiveWindow, Embedder, Ocr, ScreenFrame, ScreenSource, WindowInfoSource
 from core.vault import KdfParams, Vault
 
@@ -136,6 +137,7 @@ class Stats:
     budget_bytes: int = 0
     daily_growth_bytes: int | None = None
     days_until_budget: float | None = None
+    row_bytes: dict[str, float] = field(default_factory=dict)  # one memory, per tier
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,7 @@ class Memory:
         self._chats: dict[str, ChatService] = {}
         self._conversations: ConversationStore | None = None
         self._privacy: PrivacyFilter | None = None
+        self._gap_cache: tuple[int, list[GapRecord]] | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
     @classmethod
@@ -274,6 +277,7 @@ class Memory:
                 _log.warning("index snapshot not written (%s)", type(exc).__name__)
             self._keeper.drop()
         self._episode_cache = None
+        self._gap_cache = None
         self._vault.lock()
         _log.info("vault locked")
 
@@ -490,6 +494,31 @@ class Memory:
                                         self._vault.capture_public_key,
                                         self._vault.capture_exchange)
         return PrivacyPolicy() if raw is None else PrivacyPolicy.from_json(raw)
+
+    def gap_log(self) -> GapLog:
+        """The sealed log of capture holds and runs (core/gap_log.py): the service appends
+        with the public key; ``records``/``gaps`` need the vault unlocked."""
+        exchange = self._vault.capture_exchange if self.is_unlocked else None
+        return GapLog(self._state_dir, self._vault.vault_id, self._vault.capture_public_key,
+                      exchange)
+
+    def capture_gaps(self, since: datetime, until: datetime) -> list[TimelineGap]:
+        """Why capture held between ``since`` and ``until`` (paused, locked, idle, filtered,
+        waiting, not running), from the sealed gap log. Needs the vault unlocked."""
+        if not self.is_unlocked:
+            raise VaultLocked("the vault is locked: unlock it to see the capture history")
+        # Decrypted records are kept (in memory only, dropped on lock); only new lines are
+        # opened on later calls.
+        offset, records = self._gap_cache or (0, [])
+        new, offset = self.gap_log().read_from(offset)
+        if offset < self._gap_cache_offset():
+            records = []  # the log was removed (forget everything) and started again
+        records = sorted([*records, *new], key=lambda r: r.start)
+        self._gap_cache = (offset, records)
+        return gaps_from_records(records, since, until)
+
+    def _gap_cache_offset(self) -> int:
+        return self._gap_cache[0] if self._gap_cache else 0
 
     def hand_policy_to_service(self) -> bool:
         """Give the running capture service the user's policy (sealed to its in-memory key).
@@ -786,6 +815,7 @@ class Memory:
             budget_bytes=storage.budget_bytes,
             daily_growth_bytes=storage.daily_growth_bytes,
             days_until_budget=storage.days_until_budget,
+            row_bytes=storage.row_bytes,
         )
 
     # -- retention and the storage budget (core/retention.py) -------------------------------
@@ -959,6 +989,7 @@ class Memory:
             self._store.drop_everything()
             destroyed = self._vault.destroy_keys(list(self._vault.key_ids()))
             self._state.reset()
+            self._gap_cache = None
             if self._keeper is not None:
                 self._keeper.discard()
                 self._keeper.drop()

@@ -83,6 +83,8 @@ class StorageReport:
     budget_bytes: int
     daily_growth_bytes: int | None
     days_until_budget: float | None
+    # the size of one memory in each tier (for projections, core/storage_projection.py)
+    row_bytes: dict[str, float] = field(default_factory=dict)
 
 
 def storage_report(buckets: dict[int, BucketTiers], sizes: RowSizes,
@@ -104,8 +106,12 @@ def storage_report(buckets: dict[int, BucketTiers], sizes: RowSizes,
         growth = int(sum(e.cost(sizes) for e in window) / span_days)
         if growth > 0:
             days_left = round(max(0.0, (budget - sizes.total) / growth), 1)
+    row_bytes = {TIER_NAMES[TIER_FULL]: sizes.cost(1, 0, 0),
+                 TIER_NAMES[TIER_THUMBNAIL]: sizes.cost(0, 1, 0),
+                 TIER_NAMES[TIER_TEXT]: sizes.cost(0, 0, 1)}
     return StorageReport(bytes_by_tier=by_tier, budget_bytes=budget,
-                         daily_growth_bytes=growth, days_until_budget=days_left)
+                         daily_growth_bytes=growth, days_until_budget=days_left,
+                         row_bytes=row_bytes)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from core.capture.session import DesktopSignals, NullSignals
 from core.capture_state import CaptureCounters
 from core.config import Config, Paths
 from core.errors import AfterimageError, CaptureError, InvalidInput, IpcError, WriterBusy
+from core.gap_log import HoldTracker
 from core.ipc import IpcServer
 from core.memory import Memory
 from core.privacy import sealed as sealed_policy
@@ -78,6 +79,11 @@ def _return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass  # not glibc (musl): nothing to trim
+
+
+# service states that hold capture -> the gap reason the timeline shows
+_HOLD_REASONS = {PAUSED: "paused", LOCKED: "locked", IDLE: "idle", FILTERED: "filtered",
+                 WAITING: "waiting"}
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -150,6 +156,7 @@ class CaptureService:
         self._write_gate = threading.RLock()
         self._lent_at: float | None = None
         self._ipc: IpcServer | None = None
+        self._holds = HoldTracker(memory.gap_log())
 
     # -- public ---------------------------------------------------------------------------
     @property
@@ -172,6 +179,7 @@ class CaptureService:
         self._memory.acquire_writer("capture service")
         _log.info("service: started (pid %d)", self._pid)
         self._start_ipc()
+        self._record(lambda now: self._holds.started(now))
         if self._threaded:
             self._worker = threading.Thread(target=self._work, name="capture-worker",
                                             daemon=True)
@@ -270,6 +278,15 @@ class CaptureService:
         if state != self._state:
             _log.info("service: %s", state)
             self._state = state
+            self._record(lambda now: self._holds.state(_HOLD_REASONS.get(state), now))
+
+    def _record(self, fn: Callable[[datetime], None]) -> None:
+        """Note a hold/run change in the sealed gap log (core/gap_log.py); a failure to
+        write it never stops capture."""
+        try:
+            fn(self._parts.wall())
+        except OSError as exc:
+            _log.warning("service: the gap log could not be written (%s)", type(exc).__name__)
 
     def _forget_frames(self) -> None:
         self._last_small.clear()
@@ -285,6 +302,7 @@ class CaptureService:
         # Our errors carry content-free messages; anything else is reduced to its type.
         self._error = str(exc) if isinstance(exc, AfterimageError) else type(exc).__name__
         self._state = ERROR
+        self._record(lambda now: self._holds.state(None, now))
         _log.warning("service: %s: %s", type(exc).__name__, self._error)
 
     def _receive_policy(self) -> None:
@@ -527,6 +545,8 @@ class CaptureService:
         else:
             self._state = ERROR
             self._error = f"the capture worker crashed ({type(self._fatal).__name__})"
+        if code == EXIT_CLEAN:
+            self._record(lambda now: self._holds.stopped(now))
         try:
             self._flush_counters()
             self.write_status()

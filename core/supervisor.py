@@ -31,8 +31,19 @@ class SupervisorEvent:
     message: str = ""
 
 
-def service_command(python: str | None = None) -> list[str]:
-    return [python or sys.executable, "-m", "app", "service"]
+def service_command(python: str | None = None, *, frozen: bool | None = None) -> list[str]:
+    """The command that runs the capture service.
+
+    From source, ``python -m app service``. In a frozen bundle (PyInstaller sets
+    ``sys.frozen``) ``sys.executable`` is the app itself, whose entry point
+    (``packaging/entry.py``) takes the subcommand: ``<bundle executable> service``.
+    """
+    executable = python or sys.executable
+    if frozen is None:
+        frozen = bool(getattr(sys, "frozen", False))
+    if frozen:
+        return [executable, "service"]
+    return [executable, "-m", "app", "service"]
 
 
 class Supervisor:

@@ -57,7 +57,14 @@ class ChatReset:
     status: str = ""
 
 
-ChatEvent = ChatToken | Citation | ChatReset
+@dataclass(frozen=True)
+class ChatSaved:
+    """The turn was saved (encrypted) in the conversation ``conversation``."""
+
+    conversation: str
+
+
+ChatEvent = ChatToken | Citation | ChatReset | ChatSaved
 
 
 class ChatBackend(Protocol):
@@ -66,9 +73,12 @@ class ChatBackend(Protocol):
     @property
     def feature(self) -> Feature: ...
 
-    def ask_stream(self, question: str, cancel: JobState) -> Iterator[ChatEvent]:
+    def ask_stream(self, question: str, cancel: JobState,
+                   conversation: str | None = None) -> Iterator[ChatEvent]:
         """Yield tokens (and citations as they become known); stop when ``cancel.cancelled``.
 
+        ``conversation``: the saved conversation this question continues (None: a new one);
+        a backend that saves the turn ends with :class:`ChatSaved`.
         Runs on a worker thread: it must not touch widgets.
         """
         ...

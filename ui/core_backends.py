@@ -24,6 +24,7 @@ from ui.backends import (
     CaptureNowResult,
     ChatEvent,
     ChatReset,
+    ChatSaved,
     ChatToken,
     Citation,
     Feature,
@@ -62,13 +63,14 @@ class MemoryChat:
     def feature(self) -> Feature:
         return Feature.yes()
 
-    def ask_stream(self, question: str, cancel: JobState) -> Iterator[ChatEvent]:
+    def ask_stream(self, question: str, cancel: JobState,
+                   conversation: str | None = None) -> Iterator[ChatEvent]:
         memory = self._memory
         with self._index_lock:  # one index build at a time (shared with search)
             if cancel.cancelled:
                 return
             memory.warm_up()
-        job = memory.chat(self._model).start(question)
+        job = memory.chat(self._model).start(question, conversation=conversation)
         streamed = ""
         failure: BaseException | None = None
         try:
@@ -92,6 +94,8 @@ class MemoryChat:
                                 yield ChatReset("")
                                 yield ChatToken(answer.text)
                             yield from _citations(answer)
+                            if answer.conversation:
+                                yield ChatSaved(answer.conversation)
                             return
                         elif event.kind == "error":
                             if cancel.cancelled:
@@ -211,8 +215,7 @@ class ServiceCapture:
                                  paused_until=until, **counts)  # type: ignore[arg-type]
         if not running:
             why = f" ({raw.error})" if raw is not None and raw.error else ""
-            return ServiceStatus(ServiceState.STOPPED, f"Not capturing{why}. Turn on "
-                                 "continuous capture in Privacy & settings.", **counts)  # type: ignore[arg-type]
+            return ServiceStatus(ServiceState.STOPPED, f"Not capturing{why}.", **counts)  # type: ignore[arg-type]
         assert raw is not None
         if raw.state == ERROR:
             return ServiceStatus(ServiceState.ERROR, raw.error or "the last capture failed",

@@ -27,8 +27,8 @@ from ui.theme import app_icon
 COMMON = {"password", "passphrase", "123456", "qwerty", "letmein", "welcome", "iloveyou",
           "admin", "monkey", "dragon", "afterimage", "secret"}
 
-# What the capture service will drop by default (SECURITY.md R10). Shown here so the user
-# knows before the first capture; editing them comes with the capture service.
+# What the capture service drops by default (SECURITY.md R10). Shown here so the user
+# knows before the first capture; their own lists are edited in Privacy & settings.
 DEFAULT_EXCLUSIONS = (
     "Afterimage's own windows",
     "Private and incognito browser windows",
@@ -150,8 +150,9 @@ class ExclusionsPage(QWizardPage):
         self.items.addItems(list(DEFAULT_EXCLUSIONS))
         self.items.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         lay.addWidget(self.items)
-        note = QLabel("Adding your own apps, titles and sites comes with the capture service; "
-                      "you will find it in Privacy & settings.", self)
+        note = QLabel("After setup you can add your own apps, window titles and sites, and "
+                      "choose what happens to each kind of sensitive text, in Privacy & "
+                      "settings.", self)
         note.setWordWrap(True)
         note.setEnabled(False)
         lay.addWidget(note)

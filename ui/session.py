@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from core.config import Config, Paths
+from core.chat.conversations import ConversationSummary
+from core.chat.conversations import Turn as SavedTurn
+from core.config import Config, Paths, save_config_values
 from core.memory import Memory, SearchHit, Stats
+from core.privacy.policy import PrivacyPolicy
 from core.records import MemoryRecord
-from core.timeline import MomentSummary, TimelineHour
+from core.retrieval.episodes import DaySummary, Episode
+from core.timeline import MomentSummary, TimelineGap, TimelineHour
 from core.vault import KdfParams
 from ui import gc_policy
 from ui.adapters import FacadeForget, UnavailableChat
@@ -37,6 +41,17 @@ class SearchRequest:
     until: datetime | None = None
     app: str | None = None
     limit: int = 50
+
+
+@dataclass(frozen=True)
+class DayOverview:
+    """What the timeline shows above a day's moments (all from one worker call)."""
+
+    day: date
+    summary: DaySummary | None
+    episodes: tuple[Episode, ...]
+    gaps: tuple[TimelineGap, ...]  # recorded capture holds and "not running", clipped
+    complete: bool = True  # False: the index was busy (warming up); episodes come later
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,7 @@ class Session(QObject):
     unlocked = Signal()
     changed = Signal()  # memories were added or forgotten
     opened = Signal()  # a vault now exists (after first run)
+    ready = Signal()  # the search model and index are loaded (after unlock)
 
     def __init__(self, config: Config, paths: Paths, background: Background, *,
                  memory: Memory | None = None, chat: ChatBackend | None = None,
@@ -157,6 +173,7 @@ class Session(QObject):
         def done(_: object) -> None:
             self.models_ready = True
             gc_policy.freeze_long_lived()  # the model and index are long-lived now
+            self.ready.emit()
 
         self.background.read(work, on_success=done, on_failure=lambda exc: None,
                              name="warm-up")
@@ -198,6 +215,52 @@ class Session(QObject):
                                     on_failure=on_failure or (lambda exc: None),
                                     key="policy-handoff", name="policy-handoff")
 
+    def privacy_policy(self, on_success: Callable[[PrivacyPolicy], None],
+                       on_failure: Fail = None) -> Handle[Any]:
+        """The user's sealed privacy policy (defaults when none was saved; needs unlock)."""
+        memory = self._mem()
+        return self.background.read(lambda job: memory.privacy_policy(),
+                                    on_success=on_success, on_failure=on_failure,
+                                    key="privacy-policy", name="privacy-policy")
+
+    def save_privacy_policy(self, policy: PrivacyPolicy,
+                            on_success: Callable[[bool], None],
+                            on_failure: Fail = None) -> Handle[Any]:
+        """Seal ``policy`` in the vault and hand it to a running capture service.
+
+        ``on_success`` gets True when a running service received it at once.
+        """
+        memory = self._mem()
+
+        def work(job: Job) -> bool:
+            memory.set_privacy_policy(policy)
+            return memory.hand_policy_to_service()
+
+        return self.background.write(work, on_success=on_success, on_failure=on_failure,
+                                     name="privacy-save")
+
+    def save_settings(self, section: str, values: dict[str, Any],
+                      on_success: Callable[[Config], None], on_failure: Fail = None
+                      ) -> Handle[Any]:
+        """Save ``values`` in ``[section]`` of config.toml (validated; ConfigError if not).
+
+        On success this session (and the open vault) use the new section from then on.
+        """
+        paths, memory = self.paths, self._memory
+
+        def work(job: Job) -> Config:
+            config = save_config_values(paths, section, values)
+            if memory is not None:
+                memory.config = replace(memory.config, **{section: getattr(config, section)})
+            return config
+
+        def done(config: Config) -> None:
+            self.config = replace(self.config, **{section: getattr(config, section)})
+            on_success(self.config)
+
+        return self.background.write(work, on_success=done, on_failure=on_failure,
+                                     name="save-settings")
+
     def close(self) -> None:
         service = self.service
         if isinstance(service, ServiceCapture):
@@ -233,6 +296,56 @@ class Session(QObject):
 
         return self.background.read(work, on_success=on_success, on_failure=on_failure,
                                     key="timeline-moments", name="moments")
+
+    def day_overview(self, day: date, on_success: Callable[[DayOverview], None],
+                     on_failure: Fail = None) -> Handle[Any]:
+        """The day's summary, episodes and recorded capture gaps (local day)."""
+        memory = self._mem()
+        index_lock = self._index_lock
+        start = datetime.combine(day, datetime.min.time()).astimezone()
+        end = start + timedelta(days=1)
+
+        def work(job: Job) -> DayOverview:
+            gaps = tuple(memory.capture_gaps(start, end))
+            # Never hold a read thread waiting for the index (warm-up builds it): the
+            # timeline asks again when ``ready`` fires.
+            if not index_lock.acquire(blocking=False):
+                return DayOverview(day, None, (), gaps, complete=False)
+            try:
+                if job.cancelled:
+                    return DayOverview(day, None, (), gaps, complete=False)
+                episodes = tuple(memory.episodes(day))
+                summary = next((d for d in memory.days() if d.day == day), None)
+            finally:
+                index_lock.release()
+            return DayOverview(day, summary, episodes, gaps)
+
+        return self.background.read(work, on_success=on_success, on_failure=on_failure,
+                                    key="day-overview", name="day-overview")
+
+    # ------------------------------------------------------- saved conversations
+    def chat_conversations(self, on_success: Callable[[list[ConversationSummary]], None],
+                           on_failure: Fail = None) -> Handle[Any]:
+        """Saved conversations, most recent first (decrypted; needs unlock)."""
+        memory = self._mem()
+        return self.background.read(lambda job: memory.conversations.conversations(),
+                                    on_success=on_success, on_failure=on_failure,
+                                    key="chat-list", name="chat-list")
+
+    def chat_turns(self, conversation: str, on_success: Callable[[list[SavedTurn]], None],
+                   on_failure: Fail = None) -> Handle[Any]:
+        memory = self._mem()
+        return self.background.read(lambda job: memory.conversations.turns(conversation),
+                                    on_success=on_success, on_failure=on_failure,
+                                    key="chat-turns", name="chat-turns")
+
+    def delete_conversation(self, conversation: str, on_success: Callable[[int], None],
+                            on_failure: Fail = None) -> Handle[Any]:
+        """Forget a saved conversation for ever (rows deleted and purged from old versions)."""
+        memory = self._mem()
+        return self.background.write(
+            lambda job: memory.conversations.forget_conversation(conversation),
+            on_success=on_success, on_failure=on_failure, name="chat-delete")
 
     def search(self, request: SearchRequest, on_success: Callable[[list[SearchHit]], None],
                on_failure: Fail = None) -> Handle[Any]:

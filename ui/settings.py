@@ -11,12 +11,10 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -25,22 +23,17 @@ from PySide6.QtWidgets import (
 )
 
 from core.memory import Stats
-from ui.backends import ForgetKind, ForgetScope, ServiceRunner, ServiceState
+from ui.backends import ForgetKind, ForgetScope, ServiceRunner, ServiceState, ServiceStatus
 from ui.background import user_message
 from ui.first_run import DEFAULT_EXCLUSIONS, passphrase_strength
-from ui.forget import ForgetFlow, ask_app, ask_range, human_bytes
+from ui.forget import ForgetFlow, ask_app, ask_range
 from ui.gui_settings import GuiSettings
+from ui.privacy_editor import PrivacyEditor
 from ui.session import Session
+from ui.storage_editor import StorageEditor
 from ui.theme import Theme, ThemeChoice
 
-DETECTORS = ("Payment cards", "IBAN bank accounts", "API keys and tokens", "Private-key blocks",
-             "Password fields")
-EXCLUSIONS_LATER = ("Your own exclusions (apps, window titles, sites) come with the capture "
-                    "service; they will be stored encrypted in the vault.")
-REDACTION_LATER = "Per-detector policies come with the capture service's privacy filters."
-BUDGET_NOTE = ("When the budget is reached, the oldest memories first lose their full "
-               "screenshot, then their thumbnail; their text stays searchable. Change the "
-               "budget with [storage] budget_mb in config.toml.")
+CAPTURE_SWITCH = "Capture continuously while Afterimage runs"
 MODELS_LATER = ("The model manager (downloads with progress, image search, chat models) comes "
                 "with the chat component.")
 
@@ -78,9 +71,16 @@ class SettingsPanel(QScrollArea):
         lay.setContentsMargins(4, 4, 12, 12)
         lay.setSpacing(12)
         lay.addWidget(self._capture_box(body))
-        lay.addWidget(self._exclusions_box(body))
-        lay.addWidget(self._redaction_box(body))
-        lay.addWidget(self._storage_box(body))
+        self.privacy = PrivacyEditor(session, DEFAULT_EXCLUSIONS, body)
+        lay.addWidget(self.privacy)
+        self.storage = StorageEditor(session, body)
+        lay.addWidget(self.storage)
+        # the storage labels, by the names other parts and tests know
+        self.memories, self.tiers, self.disk = (self.storage.memories, self.storage.tiers,
+                                                self.storage.disk)
+        self.by_tier, self.budget, self.projection = (self.storage.by_tier,
+                                                      self.storage.budget,
+                                                      self.storage.projection)
         lay.addWidget(self._forget_box(body))
         lay.addWidget(self._models_box(body))
         lay.addWidget(self._security_box(body))
@@ -96,7 +96,8 @@ class SettingsPanel(QScrollArea):
         form = _form(box)
         self.service_state = QLabel("", box)
         self.service_state.setWordWrap(True)
-        # A wrapped label in a form row is given one line's height; reserve two.
+        # A wrapped label in a form row is given one narrow line; give it a width and two.
+        self.service_state.setMinimumWidth(560)
         self.service_state.setMinimumHeight(self.service_state.fontMetrics().lineSpacing() * 2
                                             + 4)
         form.addRow("Status:", self.service_state)
@@ -106,7 +107,7 @@ class SettingsPanel(QScrollArea):
         self.interval.setValue(int(self._session.config.capture.interval_s))
         self.interval.setEnabled(False)
         form.addRow("Capture every:", self.interval)
-        self.capture_enabled = QCheckBox("Capture continuously while Afterimage runs", box)
+        self.capture_enabled = QCheckBox(CAPTURE_SWITCH, box)
         self.capture_enabled.setToolTip(
             "Runs the capture service in the background: a frame every few seconds while "
             "the screen changes, nothing while idle, locked or paused.")
@@ -180,7 +181,7 @@ class SettingsPanel(QScrollArea):
                 button.setEnabled(False)
             return
         status = service.status()
-        self.service_state.setText(status.detail or status.state.value)
+        self.service_state.setText(self.status_text(status))
         pause_ok = service.pause_feature.available
         paused = status.state is ServiceState.PAUSED
         for button in self.pause_buttons:
@@ -197,61 +198,17 @@ class SettingsPanel(QScrollArea):
         self.capture_now.setToolTip(feature.note or "Capture every monitor once (Afterimage "
                                     "hides its own windows first).")
 
-    def _exclusions_box(self, parent: QWidget) -> QGroupBox:
-        box = QGroupBox("Never captured", parent)
-        lay = QVBoxLayout(box)
-        defaults = QListWidget(box)
-        defaults.addItems(list(DEFAULT_EXCLUSIONS))
-        defaults.setFixedHeight(defaults.sizeHintForRow(0) * defaults.count() + 8)
-        lay.addWidget(QLabel("Always skipped:", box))
-        lay.addWidget(defaults)
-        grid = QGridLayout()
-        for row, what in enumerate(("Apps", "Window titles containing", "Sites (URLs)")):
-            grid.addWidget(QLabel(what + ":", box), row, 0)
-            edit = QLineEdit(box)
-            edit.setPlaceholderText("comes with the capture service")
-            edit.setEnabled(False)
-            edit.setMaximumWidth(420)
-            grid.addWidget(edit, row, 1)
-        grid.setColumnStretch(2, 1)
-        lay.addLayout(grid)
-        lay.addWidget(_note(EXCLUSIONS_LATER, box))
-        return box
-
-    def _redaction_box(self, parent: QWidget) -> QGroupBox:
-        box = QGroupBox("Sensitive text", parent)
-        form = _form(box)
-        for name in DETECTORS:
-            combo = QComboBox(box)
-            combo.addItems(["Redact (black out, keep the rest)", "Drop the whole frame"])
-            combo.setEnabled(False)
-            form.addRow(name + ":", combo)
-        form.addRow(_note(REDACTION_LATER, box))
-        return box
-
-    def _storage_box(self, parent: QWidget) -> QGroupBox:
-        box = QGroupBox("Storage and retention", parent)
-        form = _form(box)
-        self.memories = QLabel("—", box)
-        form.addRow("Memories:", self.memories)
-        self.tiers = QLabel("—", box)
-        form.addRow("Kept as:", self.tiers)
-        self.disk = QLabel("—", box)
-        form.addRow("On disk:", self.disk)
-        self.by_tier = QLabel("—", box)
-        self.by_tier.setAccessibleName("Bytes per tier")
-        form.addRow("Space by tier:", self.by_tier)
-        self.budget = QLabel("—", box)
-        form.addRow("Storage budget:", self.budget)
-        self.projection = QLabel("—", box)
-        self.projection.setWordWrap(True)
-        form.addRow("Budget reached:", self.projection)
-        storage = self._session.config.storage
-        age = QLabel("Keep until the budget needs the space" if storage.max_age_days == 0
-                     else f"{storage.max_age_days} days", box)
-        form.addRow("Keep memories:", age)
-        form.addRow(_note(BUDGET_NOTE, box))
-        return box
+    def status_text(self, status: ServiceStatus) -> str:
+        """The service's state, with what to do about it *here* (this page has the switch)."""
+        text = status.detail or status.state.value
+        if status.state is not ServiceState.STOPPED:
+            return text
+        runner = self._session.service
+        if isinstance(runner, ServiceRunner):
+            if runner.enabled:
+                return f"{text} The capture service is starting…"
+            return f"{text} Tick “{CAPTURE_SWITCH}” below to start."
+        return text
 
     def _forget_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Forget", parent)
@@ -372,19 +329,10 @@ class SettingsPanel(QScrollArea):
                 user_message(e)), key="settings-stats")
 
     def _got_stats(self, stats: Stats) -> None:
-        self.memories.setText(f"{stats.memories:,}")
-        self.tiers.setText(", ".join(f"{n:,} {name}" for name, n in stats.tiers.items()))
-        self.disk.setText(f"{human_bytes(stats.bytes_on_disk)} (memories: "
-                          f"{human_bytes(stats.bytes_store)})")
-        self.by_tier.setText(", ".join(f"{name} {human_bytes(n)}"
-                                       for name, n in stats.bytes_by_tier.items()) or "—")
-        self.budget.setText(describe_budget(stats))
-        self.projection.setText(describe_projection(stats))
+        self.storage.set_stats(stats)
 
     def clear(self) -> None:
-        for label in (self.memories, self.tiers, self.disk, self.by_tier, self.budget,
-                      self.projection):
-            label.setText("—")
+        self.storage.set_stats(None)
         for edit in (self.old_pass, self.new_pass, self.new_pass2):
             edit.clear()
         self.forget_status.clear()
@@ -423,25 +371,3 @@ class SettingsPanel(QScrollArea):
         choice = ThemeChoice(self.theme_choice.currentData())
         self._prefs.theme = choice
         self._theme.apply(choice)
-
-
-def describe_budget(stats: Stats) -> str:
-    if stats.budget_bytes <= 0:
-        return "—"
-    used = stats.bytes_store
-    share = 100 * used / stats.budget_bytes
-    return f"{human_bytes(used)} of {human_bytes(stats.budget_bytes)} used ({share:.0f}%)"
-
-
-def describe_projection(stats: Stats) -> str:
-    days = stats.days_until_budget
-    growth = stats.daily_growth_bytes
-    if days is None:
-        return "Not enough history yet to project (a few days of capture are needed)."
-    rate = f" at about {human_bytes(growth)} a day" if growth else ""
-    if days <= 0:
-        return (f"Reached{rate}: older memories are being thinned to stay within the "
-                "budget.")
-    if days >= 3650:
-        return f"In more than 10 years{rate}."
-    return f"In about {days:,.0f} day{'s' if round(days) != 1 else ''}{rate}."

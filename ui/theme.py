@@ -174,8 +174,79 @@ def light_palette() -> QPalette:
         R.Highlight: "#c8c8d0"})
 
 
+APP_ICON = "afterimage"  # assets/icons/afterimage.svg, the product's icon (installers too)
+APP_ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
+
+# The tray shows the app icon with a badge for the state (bottom right).
+TRAY_BADGES: dict[str, str | None] = {"capturing": "#ef4444", "paused": "#f59e0b",
+                                      "locked": "#64748b", "error": "#dc2626",
+                                      "stopped": None}
+
+
+def _device_ratio() -> float:
+    screen = QGuiApplication.primaryScreen() if QGuiApplication.instance() else None
+    return screen.devicePixelRatio() if screen is not None else 1.0
+
+
 def app_icon() -> QIcon:
-    return svg_icon("app")
+    """The app's icon at every common size, 1x and at the screen's ratio (HiDPI)."""
+    return state_icon(None, "app")
+
+
+def state_icon(badge: str | None, key: str) -> QIcon:
+    """The app icon with an optional round badge of colour ``badge`` (the tray's states)."""
+    cache_key = (f"{APP_ICON}:{key}", badge or "")
+    cached = _ICON_CACHE.get(cache_key)
+    if cached is not None:
+        return cached
+    data = (icons_dir() / f"{APP_ICON}.svg").read_bytes()
+    icon = QIcon()
+    ratio = _device_ratio()
+    for size in APP_ICON_SIZES:
+        for r in ((1.0, ratio) if ratio > 1.0 else (1.0,)):
+            pixmap = _render(data, size, r)
+            if badge is not None:
+                _draw_badge(pixmap, size, r, QColor(badge), key)
+            icon.addPixmap(pixmap)
+    _ICON_CACHE[cache_key] = icon
+    return icon
+
+
+def _draw_badge(pixmap: QPixmap, size: int, ratio: float, color: QColor, key: str) -> None:
+    from PySide6.QtGui import QPen
+
+    px = size * ratio
+    d = px * 0.46
+    rect = QRectF(px - d - px * 0.02, px - d - px * 0.02, d, d)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.scale(1 / ratio, 1 / ratio)  # draw in device pixels
+    painter.setPen(QPen(QColor("#ffffff"), max(1.0, px * 0.05)))
+    painter.setBrush(color)
+    painter.drawEllipse(rect)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor("#ffffff"))
+    if key == "paused":  # two bars
+        w, h = d * 0.14, d * 0.44
+        cy = rect.center().y() - h / 2
+        painter.drawRect(QRectF(rect.center().x() - w * 1.6, cy, w, h))
+        painter.drawRect(QRectF(rect.center().x() + w * 0.6, cy, w, h))
+    elif key == "error":  # an exclamation mark
+        w = d * 0.14
+        painter.drawRect(QRectF(rect.center().x() - w / 2, rect.top() + d * 0.2, w, d * 0.38))
+        painter.drawRect(QRectF(rect.center().x() - w / 2, rect.top() + d * 0.66, w, w))
+    elif key == "locked":  # a small padlock body
+        w, h = d * 0.4, d * 0.3
+        painter.drawRect(QRectF(rect.center().x() - w / 2, rect.center().y() - h * 0.1, w, h))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor("#ffffff"), max(1.0, d * 0.08)))
+        painter.drawArc(QRectF(rect.center().x() - w * 0.32, rect.center().y() - h * 0.95,
+                               w * 0.64, h * 1.4), 0, 180 * 16)
+    painter.end()
+
+
+def tray_icon(state: str) -> QIcon:
+    return state_icon(TRAY_BADGES.get(state), state)
 
 
 def icon_pixmap(icon: QIcon, size: int) -> QPixmap:

@@ -8,7 +8,7 @@ only; thumbnails load lazily for the moments that are painted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -35,6 +35,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -49,9 +50,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.gap_log import reason_for
+from core.retrieval.episodes import Episode
 from core.timeline import MomentSummary, TimelineGap, TimelineHour, find_gaps
 from ui.backends import DaySummaries
-from ui.session import Session
+from ui.session import DayOverview, Session
 from ui.theme import Theme
 from ui.thumbnails import ThumbnailCache
 from ui.viewer import MemoryViewer
@@ -61,7 +64,7 @@ MomentRole = Qt.ItemDataRole.UserRole + 1
 GapRole = Qt.ItemDataRole.UserRole + 2
 THUMB = QSize(176, 99)
 CELL = QSize(188, 140)
-GAP_CELL = QSize(64, 140)
+GAP_CELL = QSize(72, 140)
 
 
 @dataclass
@@ -101,14 +104,37 @@ def gap_text(gap: TimelineGap) -> str:
     return span
 
 
+GAP_REASONS = {"paused": "capture was paused", "locked": "the screen was locked",
+               "filtered": "a privacy rule withheld the screen",
+               "idle": "you were away (no keyboard or mouse input)",
+               "waiting": "capture waited for you to unlock (your privacy lists are sealed)",
+               "not running": "the capture service was not running"}
+GAP_SHORT = {"paused": "paused", "locked": "locked", "filtered": "filtered", "idle": "away",
+             "waiting": "waiting", "not running": "off"}
+
+
 def gap_reason(gap: TimelineGap) -> str:
-    reasons = {"paused": "capture was paused", "locked": "the screen was locked",
-               "filtered": "private windows were skipped", "idle": "nothing changed on screen",
-               "not running": "Afterimage was not running"}
-    if gap.reason in reasons:
-        return f"No captures for {gap_text(gap)}: {reasons[gap.reason]}."
-    return (f"No captures for {gap_text(gap)}. (The capture service records why: paused, "
-            "locked, filtered, idle or not running.)")
+    if gap.reason in GAP_REASONS:
+        return f"No captures for {gap_text(gap)}: {GAP_REASONS[gap.reason]}."
+    return (f"No captures for {gap_text(gap)}. No reason was recorded: the screen may not "
+            "have changed, or these memories were imported.")
+
+
+def day_gaps_text(gaps: tuple[TimelineGap, ...] | list[TimelineGap], limit: int = 4) -> str:
+    """The day's longest recorded gaps, in time order: "Not captured: 10:00–11:30 paused"."""
+    longest = sorted(sorted(gaps, key=lambda g: -g.seconds)[:limit], key=lambda g: g.start)
+    if not longest:
+        return ""
+    parts = [f"{g.start.astimezone():%H:%M}–{g.end.astimezone():%H:%M} "
+             f"{GAP_SHORT.get(g.reason or '', g.reason or '')}" for g in longest]
+    more = len(gaps) - len(longest)
+    return "Not captured: " + " · ".join(parts) + (f" · {more} more" if more > 0 else "")
+
+
+def episode_text(episode: Episode) -> str:
+    start, end = episode.start.astimezone(), episode.end.astimezone()
+    span = f"{start:%H:%M}" + (f"–{end:%H:%M}" if f"{end:%H:%M}" != f"{start:%H:%M}" else "")
+    return f"{span}  {episode.app} · {episode.title}" if episode.title else f"{span}  {episode.app}"
 
 
 class MomentModel(QAbstractListModel):
@@ -119,12 +145,28 @@ class MomentModel(QAbstractListModel):
         self._thumbs = thumbs
         self._items: list[MomentSummary | TimelineGap] = []
         self._row_of: dict[str, int] = {}
+        self._moments: list[MomentSummary] = []
+        self._recorded: list[TimelineGap] = []
         thumbs.ready.connect(self._thumb_ready)
+
+    def set_recorded_gaps(self, gaps: list[TimelineGap] | tuple[TimelineGap, ...]) -> None:
+        """Why capture held (core/gap_log.py): gives the gap markers their reason."""
+        self._recorded = list(gaps)
+        # Update the gap markers in place: a model reset would lose the current moment.
+        for row, item in enumerate(self._items):
+            if isinstance(item, TimelineGap):
+                reason = reason_for(item, self._recorded)
+                if reason != item.reason:
+                    self._items[row] = replace(item, reason=reason)
+                    index = self.index(row)
+                    self.dataChanged.emit(index, index)
 
     def set_moments(self, moments: list[MomentSummary]) -> None:
         self.beginResetModel()
+        self._moments = list(moments)
         items: list[MomentSummary | TimelineGap] = []
-        gaps = {g.start: g for g in find_gaps(moments, GAP_MIN_SECONDS)}
+        gaps = {g.start: replace(g, reason=reason_for(g, self._recorded))
+                for g in find_gaps(moments, GAP_MIN_SECONDS)}
         for moment in moments:
             items.append(moment)
             gap = gaps.get(moment.timestamp)
@@ -135,6 +177,7 @@ class MomentModel(QAbstractListModel):
         self.endResetModel()
 
     def clear(self) -> None:
+        self._recorded = []
         self.set_moments([])
 
     def moment_rows(self) -> list[int]:
@@ -215,8 +258,13 @@ class MomentDelegate(QStyledItemDelegate):
             band = QRect(rect.center().x() - 2, rect.top() + 10, 4, THUMB.height())
             painter.drawRoundedRect(band, 2, 2)
             painter.setPen(muted)
-            painter.drawText(QRect(rect.left(), rect.top() + THUMB.height() + 14, rect.width(),
-                                   20), Qt.AlignmentFlag.AlignCenter, str(index.data()))
+            painter.drawText(QRect(rect.left(), rect.top() + THUMB.height() + 12, rect.width(),
+                                   18), Qt.AlignmentFlag.AlignCenter, str(index.data()))
+            gap = index.data(GapRole)
+            if gap.reason:
+                painter.drawText(QRect(rect.left(), rect.top() + THUMB.height() + 29,
+                                       rect.width(), 18), Qt.AlignmentFlag.AlignCenter,
+                                 GAP_SHORT.get(gap.reason, gap.reason))
             painter.restore()
             return
         selected = bool(state & QStyle.StateFlag.State_Selected)
@@ -428,7 +476,35 @@ class TimelineView(QWidget):
         self.summary = QLabel("", right)
         self.summary.setWordWrap(True)
         self.summary.setVisible(False)
+        self.summary.setAccessibleName("Day summary")
         col.addWidget(self.summary)
+        self.episodes = QListWidget(right)
+        self.episodes.setAccessibleName("Episodes of this day")
+        self.episodes.setToolTip("Episodes: stretches of work in one window. Click one to go "
+                                 "to its first moment.")
+        self.episodes.setFlow(QListView.Flow.LeftToRight)
+        self.episodes.setWrapping(True)  # chips that wrap; two rows show, the rest scroll
+        self.episodes.setResizeMode(QListView.ResizeMode.Adjust)
+        self.episodes.setSpacing(3)
+        self.episodes.setFrameShape(QFrame.Shape.NoFrame)
+        self.episodes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.episodes.setStyleSheet(
+            "QListWidget { background: transparent; }"
+            "QListWidget::item { border: 1px solid palette(mid); border-radius: 9px;"
+            " padding: 1px 8px; }"
+            "QListWidget::item:selected { background: palette(highlight);"
+            " color: palette(highlighted-text); }")
+        self.episodes.setFixedHeight(2 * (self.episodes.fontMetrics().lineSpacing() + 12) + 4)
+        self.episodes.itemActivated.connect(self._episode_activated)
+        self.episodes.itemClicked.connect(self._episode_activated)
+        self.episodes.setVisible(False)
+        col.addWidget(self.episodes)
+        self.gaps = QLabel("", right)
+        self.gaps.setWordWrap(True)
+        self.gaps.setAccessibleName("Gaps in capture this day")
+        self.gaps.setVisible(False)
+        col.addWidget(self.gaps)
+        self._overview: DayOverview | None = None
         self.hours = HourStrip(theme, right)
         self.hours.hour_selected.connect(self._hour_changed)
         col.addWidget(self.hours)
@@ -484,6 +560,7 @@ class TimelineView(QWidget):
         self.setTabOrder(self.strip, self.scrub)
         session.locked.connect(self.clear)
         session.changed.connect(self.refresh)
+        session.ready.connect(self._index_ready)
 
     # -------------------------------------------------------------- api
     def set_summaries(self, provider: DaySummaries | None) -> None:
@@ -510,6 +587,11 @@ class TimelineView(QWidget):
         self.position.clear()
         self.summary.clear()
         self.summary.setVisible(False)
+        self._overview = None
+        self.episodes.clear()
+        self.episodes.setVisible(False)
+        self.gaps.clear()
+        self.gaps.setVisible(False)
         self.viewer.clear()
         self.empty.setVisible(False)
 
@@ -587,6 +669,7 @@ class TimelineView(QWidget):
         counts = {h: sum(b.count for b in bs) for h, bs in self._day.hours.items()}
         self.hours.set_counts(counts)
         self._show_summary()
+        self._load_overview(self._day.day)
         select = self._day_select
         self._day_select = "last"
         hour = max(counts) if select == "last" else min(counts)
@@ -598,8 +681,57 @@ class TimelineView(QWidget):
         if self._summaries is not None and self._day is not None:
             start = datetime.combine(self._day.day, datetime.min.time()).astimezone()
             text = self._summaries.summary(start, start + timedelta(days=1))
+        overview = self._overview
+        if text is None and overview is not None and self._day is not None \
+                and overview.day == self._day.day and overview.summary is not None:
+            text = overview.summary.summary
         self.summary.setText(text or "")
         self.summary.setVisible(bool(text))
+
+    def _load_overview(self, day: date) -> None:
+        if self._overview is not None and self._overview.day != day:
+            self._overview = None
+            self.episodes.clear()
+            self.episodes.setVisible(False)
+            self.gaps.setVisible(False)
+            self.model.set_recorded_gaps([])
+        self._session.day_overview(day, self._got_overview, on_failure=lambda exc: None)
+
+    def _index_ready(self) -> None:
+        if self._day is not None and (self._overview is None or not self._overview.complete):
+            self._load_overview(self._day.day)
+
+    def _got_overview(self, overview: DayOverview) -> None:
+        if self._day is None or overview.day != self._day.day:
+            return
+        self._overview = overview
+        self._show_summary()
+        self.episodes.clear()
+        for episode in overview.episodes:
+            item = QListWidgetItem(episode_text(episode))
+            item.setData(Qt.ItemDataRole.UserRole, episode.memory_ids[0]
+                         if episode.memory_ids else "")
+            item.setData(Qt.ItemDataRole.UserRole + 1, episode.start)
+            item.setToolTip(episode.summary or episode_text(episode))
+            self.episodes.addItem(item)
+        self.episodes.setVisible(bool(overview.episodes))
+        text = day_gaps_text(overview.gaps)
+        self.gaps.setText(text)
+        self.gaps.setToolTip("\n".join(gap_reason(g) for g in overview.gaps[:20]))
+        self.gaps.setVisible(bool(text))
+        self.model.set_recorded_gaps(overview.gaps)
+
+    def _episode_activated(self, item: QListWidgetItem) -> None:
+        memory_id = str(item.data(Qt.ItemDataRole.UserRole) or "")
+        start = item.data(Qt.ItemDataRole.UserRole + 1)
+        if not memory_id or not isinstance(start, datetime):
+            return
+        row = self.model.row_of(memory_id)
+        if row is not None:
+            self._set_current_row(row)
+            return
+        self._pending_select = memory_id
+        self.hours.select(start.astimezone().hour)
 
     def _hour_changed(self, hour: int) -> None:
         if self._day is None:
@@ -622,7 +754,11 @@ class TimelineView(QWidget):
         self.position.setText(f"{len(rows)} moment{'s' if len(rows) != 1 else ''} this hour"
                               if rows else "")
         if rows:
-            self._set_current_row(rows[-1] if select == "last" else rows[0])
+            wanted = self.model.row_of(select) if select not in ("first", "last") else None
+            if wanted is not None:
+                self._set_current_row(wanted)
+            else:
+                self._set_current_row(rows[-1] if select == "last" else rows[0])
 
     # ------------------------------------------------------------- selection
     def _set_current_row(self, row: int) -> None:

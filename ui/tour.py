@@ -54,6 +54,46 @@ def _render(folder: Path) -> list[Path]:
     return files
 
 
+def _seed_history(memory: object) -> None:
+    """What a few days of use leave behind: a capture-gap log, saved chats, privacy lists."""
+    from datetime import datetime
+
+    from core.chat.answer import Answer, Citation
+    from core.gap_log import GapRecord
+    from core.memory import Memory
+    from core.privacy.policy import PrivacyPolicy
+
+    assert isinstance(memory, Memory)
+
+    def at(h: int, m: int) -> datetime:
+        return datetime(2024, 5, 13, h, m).astimezone()
+
+    log = memory.gap_log()
+    for record in (GapRecord("start", at(8, 55), at(8, 55)),
+                   GapRecord("paused", at(9, 8), at(9, 29)),
+                   GapRecord("locked", at(9, 45), at(10, 20)),
+                   GapRecord("stop", at(11, 30), at(11, 30)),
+                   GapRecord("start", at(13, 50), at(13, 50))):
+        log.append(record)
+    memory.set_privacy_policy(PrivacyPolicy(
+        excluded_apps=("signal-desktop", "keybase"), title_patterns=("Payroll*",),
+        url_patterns=("mybank.example",)))
+    hits = memory.search("Hotel Miramar", limit=1)
+    cites = (Citation(1, hits[0].id, hits[0].timestamp, hits[0].app, hits[0].title),) \
+        if hits else ()
+
+    def answer(question: str, text: str) -> Answer:
+        return Answer(question=question, text=text, citations=cites, route="rag",
+                      model="gemma-3-270m", supported=True)
+
+    store = memory.conversations
+    conv, _ = store.add_turn(answer("Which hotel did I look at?",
+                                    "The Hotel Miramar, a sea view double room [1]."))
+    store.add_turn(answer("When is the check-in?", "On 14 June [1]."), conv)
+    store.add_turn(Answer(question="When is the beta shipping?", text="On Friday.",
+                          citations=(), route="rag", model="gemma-3-270m", supported=True))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="docs/screenshots")
@@ -116,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         paths = Paths(config_file=home / "config.toml", data_dir=home)
         memory = Memory.create(config, paths, passphrase, kdf=kdf())
         memory.import_paths(_render(shots))
+        _seed_history(memory)
         memory.close()
         themes = ["light", "dark"] if args.theme == "both" else [args.theme]
         def run_theme(theme_name: str) -> None:
@@ -160,11 +201,14 @@ def main(argv: list[str] | None = None) -> int:
             wait(lambda: timeline.days.count() == 2 and timeline.viewer.record is not None)
             timeline.days.setCurrentRow(1)
             wait(lambda: timeline.viewer.image.has_image and timeline.viewer.record is not None)
+            wait(lambda: timeline.episodes.count() > 0 and timeline.gaps.text() != "")
+            timeline.hours.select(9)
+            wait(lambda: len(timeline.model.moment_rows()) == 3)
             timeline.scrub.setValue(0)
             wait(lambda: timeline.viewer.record is not None
-                 and timeline.viewer.record.app == "thunderbird")
+                 and timeline.viewer.record.app == "firefox")
             wait(lambda: timeline.viewer.image.has_image)
-            wait(lambda: len(shell.thumbs) >= 2, 5000)
+            wait(lambda: len(shell.thumbs) >= 3, 5000)
             shoot(window, f"05-timeline{suffix}")
             window.show_page("search")
             shell.search.box.setText("hotel booking")
@@ -181,10 +225,23 @@ def main(argv: list[str] | None = None) -> int:
                 shell.viewer.image.box_clicked.emit(0)
             shoot(window, f"07-memory-viewer{suffix}")
             window.show_page("chat")
+            chat = shell.chat
+            wait(lambda: chat.conversation_count >= 2)
+            chat.conversations.setCurrentRow(chat.conversation_count - 1)
+            wait(lambda: "Miramar" in chat.transcript.toPlainText())
             shoot(window, f"08-chat{suffix}")
             window.show_page("settings")
-            wait(lambda: shell.settings.memories.text() not in ("—", ""))
+            settings = shell.settings
+            wait(lambda: settings.memories.text() not in ("—", ""))
+            wait(lambda: settings.privacy.policy is not None)
             shoot(window, f"09-privacy-settings{suffix}")
+            bar = settings.verticalScrollBar()
+            own = settings.privacy.own_lists_label
+            bar.setValue(own.mapTo(settings.widget(), own.rect().topLeft()).y() - 8)
+            shoot(window, f"09b-privacy-lists{suffix}")
+            bar.setValue(settings.storage.mapTo(settings.widget(),
+                                                settings.storage.rect().topLeft()).y() - 8)
+            shoot(window, f"09c-storage{suffix}")
             shell.settings.verticalScrollBar().setValue(
                 shell.settings.verticalScrollBar().maximum())
             shoot(window, f"10-privacy-settings-bottom{suffix}")

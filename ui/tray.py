@@ -8,9 +8,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from ui.backends import ServiceState
+from ui.backends import ServiceRunner, ServiceState
 from ui.session import Session
-from ui.theme import svg_icon
+from ui.theme import tray_icon
 
 STATE_ICONS = {"capturing": "tray-capturing", "paused": "tray-paused", "locked": "tray-locked",
                "error": "tray-error", "stopped": "tray-stopped"}
@@ -26,7 +26,7 @@ class TrayController(QObject):
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._session = session
-        self._icons: dict[str, QIcon] = {k: svg_icon(v) for k, v in STATE_ICONS.items()}
+        self._icons: dict[str, QIcon] = {k: tray_icon(k) for k in STATE_ICONS}
         self.tray = QSystemTrayIcon(self)
         self.menu = QMenu()
         self.status_action = QAction("", self.menu)
@@ -99,6 +99,8 @@ class TrayController(QObject):
             text = status.detail
         if status is not None and status.state is ServiceState.ERROR:
             text = f"Problem: {status.detail}"
+        elif state == "stopped" and isinstance(service, ServiceRunner) and not service.enabled:
+            text += " Turn on continuous capture in Privacy & settings."
         self.status_action.setText(text)
         self.tray.setIcon(self._icons[state])
         self.tray.setToolTip(f"Afterimage — {text}")

@@ -59,3 +59,29 @@ def test_stop_terminates_a_running_service():
     code = sup.stop()
     assert code is not None and code != 0 and not sup.running
     assert events[-1].kind == "stopped"
+
+
+def test_service_command_from_source_and_from_a_frozen_bundle(tmp_path, monkeypatch):
+    import os
+
+    from core.supervisor import service_command
+
+    monkeypatch.delattr(sys, "frozen", raising=False)
+    assert service_command() == [sys.executable, "-m", "app", "service"]
+    # A bundle: sys.executable is the app's own binary, which takes the subcommand (no -m).
+    # Stand in for it with a tiny executable that records its arguments.
+    record = tmp_path / "argv.txt"
+    bundle = tmp_path / "afterimage"
+    bundle.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {record}\nexit 0\n")
+    bundle.chmod(0o755)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(bundle))
+    command = service_command()
+    assert command == [str(bundle), "service"]
+    done = threading.Event()
+    sup = Supervisor(on_event=lambda e: done.set() if e.kind == "exited" else None,
+                     env=dict(os.environ))
+    sup.start()
+    assert done.wait(30)
+    sup.stop()
+    assert record.read_text().split() == ["service"]

@@ -160,6 +160,7 @@ class ScriptedChat:
         self.repeat = repeat
         self.tokens_sent = 0
         self.questions: list[str] = []
+        self.continued: list[str | None] = []  # the saved conversation each question continued
 
     @property
     def feature(self):
@@ -167,12 +168,13 @@ class ScriptedChat:
 
         return Feature.yes()
 
-    def ask_stream(self, question, cancel):
+    def ask_stream(self, question, cancel, conversation=None):
         import time
 
         from ui.backends import ChatToken, Citation
 
         self.questions.append(question)
+        self.continued.append(conversation)
         yield Citation(1, self.ids[0], label="Hotel Miramar booking")
         yield Citation(2, self.ids[3], label="launch notes")
         words = ("You booked the Hotel Miramar [1] and planned the launch [2]. " * self.repeat)

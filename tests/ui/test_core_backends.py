@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from core.chat.answer import Answer, Citation
 from core.chat.service import RETRY_STATUS, AskJob, ChatEvent
 from core.errors import ModelError
-from ui.backends import ChatReset, ChatToken
+from ui.backends import ChatReset, ChatSaved, ChatToken
 from ui.backends import Citation as UiCitation
 from ui.core_backends import MemoryChat
 
@@ -26,9 +26,10 @@ class _Service:
         self.gate = gate
         self.job: AskJob | None = None
 
-    def start(self, question: str) -> AskJob:
+    def start(self, question: str, conversation: str | None = None) -> AskJob:
         job = AskJob()
         self.job = job
+        self.conversation = conversation
 
         def feed() -> None:
             for event in self.events:
@@ -96,3 +97,15 @@ def test_error_event_raises_and_cancel_stops_generation():
     assert list(stream) == []
     assert service.job is not None and service.job.cancelled  # generation was told to stop
     gate.set()
+
+
+def test_a_saved_turn_names_its_conversation_and_continues_one():
+    from dataclasses import replace
+
+    final = "Hotel Miramar [1]."
+    saved = replace(_answer(final), conversation="c0ffee", turn_id="t1")
+    service = _Service([ChatEvent("done", final, answer=saved)])
+    out = list(MemoryChat(_Memory(service)).ask_stream(  # type: ignore[arg-type]
+        "q", _Job(), "c0ffee"))
+    assert service.conversation == "c0ffee"  # the question continues that conversation
+    assert out[-1] == ChatSaved("c0ffee")

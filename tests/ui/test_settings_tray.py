@@ -247,8 +247,9 @@ def test_vault_is_untouched_by_a_failed_forget_preview(app_parts, vault):
 def test_storage_shows_bytes_per_tier_budget_and_projection(qtbot, app_parts):
     from dataclasses import replace
 
+    from core.storage_projection import project_budget
     from ui.forget import human_bytes
-    from ui.settings import describe_projection
+    from ui.storage_editor import describe_projection
 
     unlock(qtbot, app_parts)
     app_parts.window.show_page("settings")
@@ -258,15 +259,24 @@ def test_storage_shows_bytes_per_tier_budget_and_projection(qtbot, app_parts):
     assert stats.bytes_by_tier and stats.budget_bytes == 10_240 * 1024 * 1024
     for name, n in stats.bytes_by_tier.items():
         assert f"{name} {human_bytes(n)}" in settings.by_tier.text()
-    assert f"of {human_bytes(stats.budget_bytes)} used" in settings.budget.text()
-    assert settings.projection.text() == describe_projection(stats)
+    assert f"{human_bytes(stats.bytes_store)} used" in settings.budget.text()
+    assert settings.storage.budget_gb.value() * 1024 * 2**20 == stats.budget_bytes
+    storage = app_parts.session.config.storage
+
+    def described(**changes):
+        s = replace(stats, **changes)
+        return describe_projection(s, project_budget(storage, s.bytes_store,
+                                                     s.daily_growth_bytes, s.row_bytes))
+
+    assert settings.projection.text() == described()
     # The projection reads as a user expects for each case.
-    assert describe_projection(replace(stats, days_until_budget=None)).startswith(
-        "Not enough history")
-    text = describe_projection(replace(stats, days_until_budget=41.6,
-                                       daily_growth_bytes=250_000_000))
-    assert text == "In about 42 days at about 250.0 MB a day."
-    assert describe_projection(replace(stats, days_until_budget=0.0)).startswith("Reached")
+    assert described(daily_growth_bytes=None).startswith("Not enough history")
+    budget_at = storage.budget_mb * 2**20 * storage.degrade_at_fraction
+    growth = int((budget_at - stats.bytes_store) / 41.6)
+    text = described(daily_growth_bytes=growth)
+    assert text == f"In about 42 days at about {human_bytes(growth)} a day."
+    assert described(bytes_store=int(budget_at) + 1,
+                     daily_growth_bytes=250_000_000).startswith("Reached")
     # Locking clears it.
     app_parts.session.lock()
     assert settings.by_tier.text() == "—" and settings.budget.text() == "—"
