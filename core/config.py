@@ -114,6 +114,7 @@ class ConsolidationConfig:
     vlm_model: str = ""
     vlm_projector: str = ""
     only_when_idle: bool = True  # run on mains power or when the CPUs are mostly idle
+    in_app: bool = True  # the desktop app consolidates in the background while unlocked
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -231,6 +233,10 @@ class Memory:
         self._screen: ScreenSource | None = None
         self._windows: WindowInfoSource | None = None
         self._writer = WriterLock(paths.vault_dir / "writer.lock", "writer")
+        # Writers inside this process (the app's write worker, background consolidation)
+        # take turns: the file lock only separates processes.
+        self._write_mutex = threading.RLock()
+        self._captioner: Captioner | None = None  # loaded once per unlock (consolidation)
         self._repaired = False
         # Called with the ids of forgotten memories after every forget (derived data:
         # captions, cached answers, chat turns citing them). Ids only, never content.
@@ -278,6 +284,7 @@ class Memory:
             self._keeper.drop()
         self._episode_cache = None
         self._gap_cache = None
+        self._captioner = None  # the caption model goes with the keys (RAM, KV cache)
         self._vault.lock()
         _log.info("vault locked")
 
@@ -344,15 +351,16 @@ class Memory:
         flight, pauses its writes and takes the lock back afterwards), so the user can
         forget or import while capture runs.
         """
-        if self._writer.held:
-            yield
-            return
-        self._acquire_or_borrow(purpose)
-        try:
-            self._store.refresh()  # see what the previous writer wrote
-            yield
-        finally:
-            self._writer.release()
+        with self._write_mutex:
+            if self._writer.held:
+                yield
+                return
+            self._acquire_or_borrow(purpose)
+            try:
+                self._store.refresh()  # see what the previous writer wrote
+                yield
+            finally:
+                self._writer.release()
 
     def _acquire_or_borrow(self, purpose: str, *, wait_s: float = 10.0) -> None:
         asked = 0
@@ -729,10 +737,14 @@ class Memory:
                                want_images=self._get_image_encoder() is not None))
 
     def consolidate(self, state: JobState | None = None, *, max_items: int | None = None,
-                    budget_s: float | None = None, force: bool = False) -> ConsolidationReport:
+                    budget_s: float | None = None, force: bool = False,
+                    index_guard: Callable[[], AbstractContextManager[object]] | None = None
+                    ) -> ConsolidationReport:
         """Caption (and CLIP-embed) memories that lack it. Runs only when the machine is
-        plugged in or idle unless ``force``; safe to stop and resume at any time."""
-        index = self._ensure_index()
+        plugged in or idle unless ``force``; safe to stop and resume at any time.
+        ``index_guard``: held while the search index is read or changed (the app's lock)."""
+        with (index_guard or contextlib.nullcontext)():
+            index = self._ensure_index()
         if not force and self.config.consolidation.only_when_idle:
             machine = MachineState.probe()
             if not machine.good_time():
@@ -740,10 +752,17 @@ class Memory:
                     remaining=len(pending_ids(index, want_images=False)),
                     skipped_reason="on battery and busy")
         image = self._get_image_encoder()
-        return consolidate(self._store, index, self._factories.captioner,
+        return consolidate(self._store, index,
+                           self._get_captioner if self._factories.captioner else None,
                            (lambda: image) if image is not None else None, state,
                            max_items=max_items, budget_s=budget_s,
-                           writer=lambda: self.writing("consolidate"))
+                           writer=lambda: self.writing("consolidate"), index_guard=index_guard)
+
+    def _get_captioner(self) -> Captioner:
+        if self._captioner is None:
+            assert self._factories.captioner is not None
+            self._captioner = self._factories.captioner()
+        return self._captioner
 
     def thumbnail(self, memory_id: str) -> bytes | None:
         if not self._vault.is_unlocked:

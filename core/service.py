@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import FrameType
 
@@ -38,8 +38,15 @@ from core.capture.region_ocr import RegionOcr
 from core.capture.regions import Grey, downscale
 from core.capture.session import DesktopSignals, NullSignals
 from core.capture_state import CaptureCounters
-from core.config import Config, Paths
-from core.errors import AfterimageError, CaptureError, InvalidInput, IpcError, WriterBusy
+from core.config import Config, Paths, load_config
+from core.errors import (
+    AfterimageError,
+    CaptureError,
+    ConfigError,
+    InvalidInput,
+    IpcError,
+    WriterBusy,
+)
 from core.gap_log import HoldTracker
 from core.ipc import IpcServer
 from core.memory import Memory
@@ -67,6 +74,7 @@ EXIT_CLEAN = 0
 EXIT_CRASHED = 70  # an unexpected error in the worker: the supervisor restarts us
 STATUS_EVERY_S = 2.0
 COUNTERS_EVERY_S = 10.0
+MAINTAIN_EVERY_S = 600.0  # retention / storage budget check after writes
 LEND_HEAD_START_S = 1.0  # after lending the writer lock, wait this long before asking back
 
 
@@ -154,6 +162,7 @@ class CaptureService:
         # maintenance, consolidation while capture runs). The gate is held while a frame is
         # stored or counters are written; while lent, frames wait in the bounded queue.
         self._write_gate = threading.RLock()
+        self._last_maintain = -1e18
         self._lent_at: float | None = None
         self._ipc: IpcServer | None = None
         self._holds = HoldTracker(memory.gap_log())
@@ -438,10 +447,33 @@ class CaptureService:
             with self._write_gate:
                 if self._reclaim_writer():
                     self._process_frames(job)
+                    self._maybe_maintain()
                     return
             if self._stop.wait(0.25):
                 self._count("dropped_backlog", len(job.frames))
                 return
+
+    def _maybe_maintain(self) -> None:
+        """Retention and the storage budget, checked every ``MAINTAIN_EVERY_S`` after a
+        write, with the ``[storage]`` settings re-read (the app may have changed them)."""
+        now = self._parts.monotonic()
+        if now - self._last_maintain < MAINTAIN_EVERY_S:
+            return
+        self._last_maintain = now
+        try:
+            storage = load_config(self._paths).storage
+            self._memory.config = replace(self._memory.config, storage=storage)
+        except ConfigError as exc:
+            _log.warning("service: config.toml unreadable, keeping the storage settings (%s)",
+                         type(exc).__name__)
+        try:
+            report = self._memory.maintain_if_due()
+        except AfterimageError as exc:
+            _log.warning("service: maintenance failed (%s)", type(exc).__name__)
+            return
+        if report is not None:
+            _log.info("service: maintenance forgot %d and degraded %d memories",
+                      report.plan.memories_forgotten, report.plan.memories_degraded)
 
     def _process_frames(self, job: _Job) -> None:
         counters = CaptureCounters()

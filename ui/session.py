@@ -7,13 +7,14 @@ worker function. Widgets receive the ``Session`` in ``__init__`` and never call 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from core.chat.conversations import ConversationSummary
@@ -32,6 +33,13 @@ from ui.background import Background, Handle, Job
 from ui.core_backends import MemoryChat, ServiceCapture
 
 Fail = Callable[[BaseException], None] | None
+
+_log = logging.getLogger(__name__)
+
+CONSOLIDATE_BATCH = 8  # memories per background run (one store write)
+CONSOLIDATE_FIRST_MS = 60_000  # after unlock: searches first, captions a minute later
+CONSOLIDATE_SOON_MS = 3_000  # next run while work remains
+CONSOLIDATE_LATER_MS = 5 * 60_000  # when nothing is left, or the machine is busy on battery
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,14 @@ class Session(QObject):
         self._index_lock = threading.Lock()
         self.models_ready = False
         self._build_backends()
+        # Background consolidation (captions, image vectors) while unlocked: a small batch,
+        # then the next one soon while work remains and the machine allows, else later.
+        self._consolidation = QTimer(self)
+        self._consolidation.setSingleShot(True)
+        self._consolidation.timeout.connect(self.consolidate_in_background)
+        self.ready.connect(lambda: self._schedule_consolidation(CONSOLIDATE_FIRST_MS))
+        self.locked.connect(self._consolidation.stop)
+        self.consolidation_runs = 0  # finished background runs (for the UI and tests)
 
     def _build_backends(self) -> None:
         memory = self._memory
@@ -196,6 +212,36 @@ class Session(QObject):
             gc_policy.thaw_on_lock()
         if was or self._memory is not None:
             self.locked.emit()
+
+    def _schedule_consolidation(self, ms: int) -> None:
+        if self._unlocked and self.config.consolidation.in_app:
+            self._consolidation.start(ms)
+
+    def consolidate_in_background(self) -> Handle[Any] | None:
+        """Caption (and image-embed) a few memories that lack it, off the UI thread. The
+        model work holds no lock; the index lock is taken only to read or update the index
+        (searches wait milliseconds, not seconds) and the store only to save each batch."""
+        memory = self._memory
+        if memory is None or not self._unlocked:
+            return None
+        index_lock = self._index_lock
+
+        def work(job: Job) -> Any:
+            return memory.consolidate(job, max_items=CONSOLIDATE_BATCH,
+                                      index_guard=lambda: index_lock)
+
+        def done(report: Any) -> None:
+            self.consolidation_runs += 1
+            more = (report.skipped_reason is None and report.remaining > 0
+                    and report.captioned + report.image_vectors > 0)
+            self._schedule_consolidation(CONSOLIDATE_SOON_MS if more else CONSOLIDATE_LATER_MS)
+
+        def failed(exc: BaseException) -> None:
+            _log.warning("background consolidation failed (%s)", type(exc).__name__)
+            self._schedule_consolidation(CONSOLIDATE_LATER_MS)
+
+        return self.background.read(work, on_success=done, on_failure=failed,
+                                    key="consolidate", name="consolidate")
 
     def change_passphrase(self, old: str, new: str, *, on_success: Callable[[None], None],
                           on_failure: Fail = None) -> Handle[Any]:

@@ -229,8 +229,13 @@ class StorageEditor(QGroupBox):
 
     def _saved(self, config: Config) -> None:
         self._show_config(config.storage)
-        self.status.setText("Saved to config.toml. It applies at the next maintenance "
-                            "(after a capture or import, or `afterimage maintain`).")
+        stats = self._stats
+        over = stats is not None and stats.bytes_store > config.storage.budget_mb * 2**20
+        self.status.setText(
+            "Saved. The capture service applies it within 10 minutes of capturing (or run "
+            "`afterimage maintain` now)."
+            + (" The store is above the new budget: its oldest hours will be forgotten."
+               if over else ""))
         self._edited()
         self.config_saved.emit(config)
 

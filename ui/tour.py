@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setStyle("Fusion")
     passphrase = "correct horse battery staple"
     config = replace(Config(), security=SecurityConfig(kdf_memory_mib=8, kdf_iterations=1,
-                                                       kdf_min_seconds=0))
+                                                       kdf_min_seconds=0),
+                     consolidation=replace(Config().consolidation, in_app=False))
 
     def kdf() -> KdfParams:
         return KdfParams(salt=os.urandom(16), memory_kib=8192, iterations=1)

@@ -93,14 +93,19 @@ def consolidate(store: EncryptedStore, index: MemoryIndex,
                 image_encoder: Callable[[], ImageEncoder | None] | None = None,
                 state: JobState | None = None, *, max_items: int | None = None,
                 budget_s: float | None = None, batch: int = 8,
-                writer: Callable[[], AbstractContextManager[object]] | None = None
+                writer: Callable[[], AbstractContextManager[object]] | None = None,
+                index_guard: Callable[[], AbstractContextManager[object]] | None = None
                 ) -> ConsolidationReport:
     """Caption / CLIP-embed what lacks it, ``batch`` memories at a time. The slow model work
-    runs without the writer lock; ``writer()`` is entered only to store each batch, so a
-    running capture service lends its lock for a moment, not for the whole run."""
+    runs without the writer lock or the index: ``writer()`` is entered only to store each
+    batch (a running capture service lends its lock for a moment, not for the whole run)
+    and ``index_guard()`` only while the index is read or updated (the app's searches
+    share it)."""
     job = state or SilentJob()
+    guard = index_guard or contextlib.nullcontext
     encoder = image_encoder() if image_encoder is not None else None
-    todo = pending_ids(index, want_images=encoder is not None)
+    with guard():
+        todo = pending_ids(index, want_images=encoder is not None)
     if max_items is not None:
         todo = todo[:max_items]
     report = ConsolidationReport()
@@ -139,14 +144,16 @@ def consolidate(store: EncryptedStore, index: MemoryIndex,
         if updates:
             with writer() if writer is not None else contextlib.nullcontext():
                 store.update_memories(updates)
-            for rec, vectors, img_vec in updates:
-                index.replace(rec, vectors, img_vec)
+            with guard():
+                for rec, vectors, img_vec in updates:
+                    index.replace(rec, vectors, img_vec)
         if report.failed >= 3 and report.captioned == 0 and report.image_vectors == 0:
             break  # the model is broken: stop instead of failing every item
     elapsed = time.perf_counter() - started
     handled = report.captioned + report.image_vectors
     report.seconds_per_item = round(elapsed / handled, 3) if handled else 0.0
-    report.remaining = len(pending_ids(index, want_images=encoder is not None))
+    with guard():
+        report.remaining = len(pending_ids(index, want_images=encoder is not None))
     job.set_progress(len(todo), len(todo))
     _log.info("consolidation: %d captions, %d image vectors, %d failed, %d remaining",
               report.captioned, report.image_vectors, report.failed, report.remaining)

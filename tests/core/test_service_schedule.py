@@ -242,3 +242,28 @@ def test_battery_lowers_the_rate(tmp_path):
     assert r.service.write_status().interval_s == 12
     assert timedelta(seconds=12)
     r.memory.close()
+
+
+def test_service_applies_retention_with_settings_changed_while_it_runs(tmp_path):
+    """The service checks retention / the storage budget after its writes, re-reading
+    [storage] from config.toml (the app's settings page writes it while capture runs)."""
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from core.records import MemoryRecord
+    from core.store import NewMemory
+
+    r = Rig(tmp_path, "[capture]\nregion_ocr = false\n")
+    old = MemoryRecord(id="0" * 32, timestamp=datetime.now(UTC) - timedelta(days=400),
+                       app="editor", title="an old note",
+                       ocr=OcrResult((OcrLine("an old note", 0.9, (0, 0, 1, 1)),)))
+    r.memory.store_encoded([NewMemory(record=old, vectors=np.zeros((1, 384), np.float32),
+                                      thumbnail=None, frame=None)])
+    r.paths.config_file.write_text("[storage]\nmax_age_days = 30\n")
+    r.step()  # stores a frame, then maintenance runs with the new setting
+    assert r.stored() == 1
+    assert r.memory.config.storage.max_age_days == 30
+    assert r.memory._store.count() == 1  # the 400-day-old memory is gone, the new one stays
+    assert "0" * 32 not in r.memory._store.ids()
+    r.memory.close()

@@ -45,9 +45,13 @@ def cheap_kdf() -> KdfParams:
     return KdfParams(salt=os.urandom(16), memory_kib=8192, iterations=1)
 
 
-def cheap_config() -> Config:
-    return replace(Config(), security=SecurityConfig(kdf_memory_mib=8, kdf_iterations=1,
-                                                     kdf_min_seconds=0))
+def cheap_config(*, consolidate_in_app: bool = False) -> Config:
+    """Test config: a cheap KDF; background captioning off unless a test is about it (it
+    would load the caption model in every GUI test)."""
+    base = Config()
+    return replace(base, security=SecurityConfig(kdf_memory_mib=8, kdf_iterations=1,
+                                                 kdf_min_seconds=0),
+                   consolidation=replace(base.consolidation, in_app=consolidate_in_app))
 
 
 def paths_for(home: Path) -> Paths:
