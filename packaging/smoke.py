@@ -2,6 +2,7 @@
 
     python packaging/smoke.py --deb build/deb/afterimage_0.1.0-1_amd64.deb  # install+uninstall
     python packaging/smoke.py --bundle build/pyinstaller/dist/afterimage    # bundle in place
+    python packaging/smoke.py --appimage build/appimage/Afterimage-0.1.0-x86_64.AppImage
 
 Under a private Xvfb + openbox session: ``--version``, ``init``, ``capture --once`` of a real
 window, ``import`` of a screenshot, ``search`` for both, ``stats``, ``ask`` with the built-in model
@@ -124,7 +125,8 @@ def cli_steps(s: Smoke, version: str, tmp: Path) -> None:
         answer = json.loads(out.stdout)
         s.report["steps"]["ask"].update(
             answer=str(answer.get("answer", ""))[:500], model=answer.get("model"),
-            route=answer.get("route"), citations=len(answer.get("citations") or []))
+            route=answer.get("route"), supported=answer.get("supported"),
+            citations=len(answer.get("citations") or []))
         s.check("ask", bool(str(answer.get("answer", "")).strip())
                 and answer.get("model") == "gemma-3-270m", out.stdout[:300])
     embedded_model_steps(s)
@@ -243,6 +245,7 @@ def main() -> int:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--deb", type=Path, help="install this .deb, test, then remove/purge")
     where.add_argument("--bundle", type=Path, help="run this bundle folder in place")
+    where.add_argument("--appimage", type=Path, help="run this AppImage (FUSE, else extracted)")
     parser.add_argument("--report", type=Path, default=ROOT / "packaging" / "smoke-report.json")
     parser.add_argument("--screenshot", type=Path,
                         default=ROOT / "packaging" / "smoke" / "gui.png")
@@ -270,6 +273,10 @@ def main() -> int:
             "/usr/share/applications/afterimage.desktop").is_file()
         report["icon_installed"] = Path(
             "/usr/share/icons/hicolor/scalable/apps/afterimage.svg").is_file()
+    elif args.appimage:
+        report["mode"] = "appimage"
+        report["appimage_mib"] = round(args.appimage.stat().st_size / 2**20, 1)
+        exe = str(args.appimage.resolve())
     else:
         report["mode"] = "bundle"
         exe = str((args.bundle / "afterimage").resolve())
