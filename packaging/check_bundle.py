@@ -43,7 +43,8 @@ REQUIRED = {
 # Present when the optional packages were installed at build time.
 OPTIONAL = {
     # One pre-assembled file (afterimage.spec), not the package's four parts.
-    "gemma3 gguf model": ["models/gemma-3-270m-q4_k_m.gguf"],
+    "gemma3 gguf model": ["models/gemma-3-270m-q4_k_m.gguf",
+                          "models/gemma-3-270m/GEMMA_TERMS.html"],
     "llama.cpp library": ["llama_cpp/lib/libllama.so"],
 }
 
