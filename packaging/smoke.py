@@ -212,8 +212,11 @@ def gui_step(s: Smoke, shot_path: Path) -> None:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file's SHA-256 and every symlink's target (links are not followed: the built-in
+    model is a link into the program folder, which uninstalling removes)."""
+    return {str(p.relative_to(folder)): (f"-> {os.readlink(p)}" if p.is_symlink()
+                                         else hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(folder.rglob("*")) if p.is_symlink() or p.is_file()}
 
 
 def apt(*args: str) -> subprocess.CompletedProcess[str]:
