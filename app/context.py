@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.logging_setup import setup_logging
 from core.config import Config, Paths, load_config, resolve_paths
 from core.errors import VaultNotFound
-from core.memory import Memory
+
+if TYPE_CHECKING:
+    # core.memory pulls numpy, pyarrow, lancedb and the capture pipeline: imported only
+    # when a command opens the vault, so `--version`, `--help` and usage errors stay fast.
+    from core.memory import Memory
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,8 @@ class AppContext:
         return cls(config=config, paths=paths)
 
     def open_memory(self) -> Memory:
+        from core.memory import Memory
+
         if not Memory.exists(self.paths):
             raise VaultNotFound(f"no vault in {self.paths.vault_dir} yet: run "
                                 "`afterimage init` first")

@@ -4,9 +4,12 @@ For each of ``afterimage --version``, ``afterimage stats`` and the GUI (time unt
 is mapped, under Xvfb), both the PyInstaller bundle and ``python -m app`` from the venv are
 run cold (every file of the bundle, or of the venv and the checkout, evicted from the page
 cache with posix_fadvise(DONTNEED) first: a first start after boot or install) and warm (the
-run right after). Also records the bundle size, and the installed size of the .deb if built.
+run right after). When an AppImage was built, it is timed the same way (mounted with FUSE
+where that works). Also records the bundle size, the .deb's file and installed sizes, the
+AppImage's size and the build figures of packaging/build-report.json.
 
     .venv/bin/python -m bench.bench_bundle [--bundle build/pyinstaller/dist/afterimage]
+        [--appimage build/appimage/Afterimage-<v>-x86_64.AppImage]
         [--repeat 3] [--out bench/results/bundle.json]
 """
 
@@ -38,7 +41,7 @@ def evict(folders: list[Path]) -> int:
     """Drop the page-cache pages of every file under ``folders``; returns the file count."""
     count = 0
     for folder in folders:
-        for path in folder.rglob("*"):
+        for path in ([folder] if folder.is_file() else folder.rglob("*")):
             if not path.is_file() or path.is_symlink():
                 continue
             try:
@@ -114,13 +117,31 @@ def cold_warm(run: Callable[[], float], folders: list[Path], repeat: int) -> dic
             "cold_all": [round(x, 3) for x in cold], "warm_all": [round(x, 3) for x in warm]}
 
 
+def newest(folder: Path, pattern: str) -> Path | None:
+    found = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
 def installed_size_mib() -> float | None:
-    debs = sorted((ROOT / "build" / "deb").glob("*.deb"), key=lambda p: p.stat().st_mtime)
-    if not debs:
+    deb = newest(ROOT / "build" / "deb", "*.deb")
+    if deb is None:
         return None
-    out = subprocess.run(["dpkg-deb", "-f", str(debs[-1]), "Installed-Size"],
+    out = subprocess.run(["dpkg-deb", "-f", str(deb), "Installed-Size"],
                          capture_output=True, text=True, check=False).stdout.strip()
     return round(int(out) / 1024, 1) if out.isdigit() else None
+
+
+def file_mib(path: Path | None) -> float | None:
+    return None if path is None else round(path.stat().st_size / 2**20, 1)
+
+
+def build_figures() -> dict[str, Any]:
+    path = ROOT / "packaging" / "build-report.json"
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    keys = ("bundle_mib", "files", "build_seconds", "strip", "largest_components")
+    return {k: data[k] for k in keys if k in data}
 
 
 def tree_mib(folder: Path) -> float:
@@ -130,6 +151,8 @@ def tree_mib(folder: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=ROOT / "build/pyinstaller/dist/afterimage")
+    parser.add_argument("--appimage", type=Path, default=None,
+                        help="default: the newest build/appimage/*.AppImage, if any")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/bundle.json")
     args = parser.parse_args()
@@ -153,6 +176,9 @@ def main() -> int:
         "bundle": ([str(exe)], bundle_env, [args.bundle]),
         "venv": ([sys.executable, "-m", "app"], venv_env, venv_files),
     }
+    appimage = args.appimage or newest(ROOT / "build" / "appimage", "*.AppImage")
+    if appimage is not None:
+        targets["appimage"] = ([str(appimage.resolve())], bundle_env, [appimage])
     results: dict[str, Any] = {}
     for name, (base, target_env, folders) in targets.items():
         results[name] = {}
@@ -174,14 +200,21 @@ def main() -> int:
             print(f"{name:6} gui      cold {results[name]['gui_first_window']['cold_s']:.2f}s "
                   f"warm {results[name]['gui_first_window']['warm_s']:.2f}s", flush=True)
 
+    labels = ("version", "stats", "gui_first_window")
     ratios = {label: round(results["bundle"][label]["cold_s"]
-                           / results["venv"][label]["cold_s"], 2)
-              for label in ("version", "stats", "gui_first_window")}
+                           / results["venv"][label]["cold_s"], 2) for label in labels}
+    if "appimage" in results:
+        ratios.update({f"appimage_{label}": round(results["appimage"][label]["cold_s"]
+                                                  / results["venv"][label]["cold_s"], 2)
+                       for label in labels})
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
         "bundle_mib": tree_mib(args.bundle),
         "installed_mib_deb": installed_size_mib(),
+        "deb_file_mib": file_mib(newest(ROOT / "build" / "deb", "*.deb")),
+        "appimage_mib": file_mib(appimage),
+        "build": build_figures(),
         "repeat": args.repeat,
         "results": results,
         "cold_ratio_bundle_over_venv": ratios,

@@ -30,9 +30,12 @@ start=$(date +%s.%N)
 "$PY" -m PyInstaller --noconfirm --clean --log-level "${PYI_LOG_LEVEL:-WARN}" \
     --distpath "$BUILD_DIR/dist" --workpath "$BUILD_DIR/work" \
     packaging/afterimage.spec
+echo "==> stripping symbol tables (packaging/strip_bundle.py)"
+"$PY" packaging/strip_bundle.py "$BUILD_DIR/dist/afterimage" --report "$BUILD_DIR/strip-report.json"
 end=$(date +%s.%N)
 seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 
 "$PY" packaging/check_bundle.py "$BUILD_DIR/dist/afterimage" --build-seconds "$seconds" \
-    --pyinstaller-version "$PYI_VERSION" --report "$REPORT"
+    --pyinstaller-version "$PYI_VERSION" --strip-report "$BUILD_DIR/strip-report.json" \
+    --report "$REPORT"
 echo "==> report: ${REPORT#"$ROOT"/}"

