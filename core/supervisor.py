@@ -11,6 +11,7 @@ not restarted; exit code 5 (another service already holds the vault) is reported
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -31,17 +32,24 @@ class SupervisorEvent:
     message: str = ""
 
 
-def service_command(python: str | None = None, *, frozen: bool | None = None) -> list[str]:
+def service_command(python: str | None = None, *, frozen: bool | None = None,
+                    environ: Mapping[str, str] | None = None) -> list[str]:
     """The command that runs the capture service.
 
     From source, ``python -m app service``. In a frozen bundle (PyInstaller sets
     ``sys.frozen``) ``sys.executable`` is the app itself, whose entry point
-    (``packaging/entry.py``) takes the subcommand: ``<bundle executable> service``.
+    (``packaging/entry.py``) takes the subcommand: ``<bundle executable> service``. Inside
+    an AppImage ``sys.executable`` lies in a temporary mount that goes away with the app,
+    so the AppImage file itself (``$APPIMAGE``, set by its runtime) runs the service.
     """
     executable = python or sys.executable
     if frozen is None:
         frozen = bool(getattr(sys, "frozen", False))
+    env = os.environ if environ is None else environ
     if frozen:
+        appimage = env.get("APPIMAGE", "")
+        if appimage and os.path.isfile(appimage):
+            return [appimage, "service"]
         return [executable, "service"]
     return [executable, "-m", "app", "service"]
 

@@ -76,8 +76,15 @@ def test_service_command_from_source_and_from_a_frozen_bundle(tmp_path, monkeypa
     bundle.chmod(0o755)
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", str(bundle))
+    monkeypatch.delenv("APPIMAGE", raising=False)
     command = service_command()
     assert command == [str(bundle), "service"]
+    # inside an AppImage the image file itself runs the service (the mount is temporary)
+    image = tmp_path / "Afterimage-x86_64.AppImage"
+    image.write_bytes(b"")
+    assert service_command(environ={"APPIMAGE": str(image)}) == [str(image), "service"]
+    assert service_command(environ={"APPIMAGE": str(tmp_path / "gone")}) == \
+        [str(bundle), "service"]
     done = threading.Event()
     sup = Supervisor(on_event=lambda e: done.set() if e.kind == "exited" else None,
                      env=dict(os.environ))
