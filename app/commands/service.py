@@ -52,10 +52,15 @@ def _autostart_dir() -> Path:
 
 
 def _exec_line() -> str:
+    """The bundle / AppImage itself when frozen, else the installed command, else Python."""
+    from core.supervisor import service_command
+
+    if getattr(sys, "frozen", False):
+        return " ".join(shlex.quote(part) for part in service_command())
     found = shutil.which("afterimage")
     if found:
         return f"{shlex.quote(found)} service"
-    return f"{shlex.quote(sys.executable)} -m app service"
+    return " ".join(shlex.quote(part) for part in service_command())
 
 
 def install_autostart() -> Path:
