@@ -18,6 +18,35 @@ from core.types import OcrLine, OcrResult
 
 _log = logging.getLogger(__name__)
 
+# RapidOCR builds its onnxruntime SessionOptions itself (OrtInferSession._init_sess_opts)
+# and only exposes thread counts. While one of our engines loads its three models, that
+# builder is wrapped so the options also get this process's inference mode
+# (core/inference.py: no spinning threads, no arena in the capture service). The models
+# are loaded eagerly under this lock, so no other RapidOCR construction sees the wrapper.
+_SESSION_HOOK_LOCK = threading.Lock()
+
+
+def _load_models_with_our_options(engine: Any, threads: int) -> None:
+    from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
+
+    from core.inference import configure_session_options
+
+    original = OrtInferSession.__dict__["_init_sess_opts"]
+
+    def init_sess_opts(cfg: Any) -> Any:
+        options = original.__func__(cfg)
+        configure_session_options(options, threads)
+        return options
+
+    with _SESSION_HOOK_LOCK:
+        OrtInferSession._init_sess_opts = staticmethod(init_sess_opts)  # type: ignore[method-assign]
+        try:
+            engine._load_det_model()
+            engine._load_cls_model()
+            engine._load_rec_model()
+        finally:
+            OrtInferSession._init_sess_opts = original  # type: ignore[method-assign]
+
 
 class RapidOcrEngine:
     """Implements :class:`core.types.Ocr` with RapidOCR."""
@@ -49,7 +78,9 @@ class RapidOcrEngine:
                     params["Det.limit_side_len"] = self._max_side_px
                 if self._threads > 0:
                     params["EngineConfig.onnxruntime.intra_op_num_threads"] = self._threads
-                self._engine = RapidOCR(params=params)
+                engine = RapidOCR(params=params)
+                _load_models_with_our_options(engine, self._threads)
+                self._engine = engine
             except Exception as exc:  # noqa: BLE001 - any failure to build the engine
                 raise ModelError("the OCR engine (RapidOCR) failed to load; "
                                  "reinstall Afterimage's dependencies") from exc
