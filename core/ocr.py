@@ -48,12 +48,33 @@ def _load_models_with_our_options(engine: Any, threads: int) -> None:
             OrtInferSession._init_sess_opts = original  # type: ignore[method-assign]
 
 
+def _covers(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """True when the boxes overlap by more than 60% of the smaller one (the same line)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return False
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h > 0.6 * max(smaller, 1e-6)
+
+
 class RapidOcrEngine:
     """Implements :class:`core.types.Ocr` with RapidOCR."""
 
     def __init__(self, *, min_confidence: float = 0.5, max_side_px: int = 2000,
-                 threads: int = 0, native_det: bool = False) -> None:
+                 threads: int = 0, native_det: bool = False, det_band_px: int = 0,
+                 band_overlap_px: int = 96, rec_batch: int = 0) -> None:
         self._min_confidence = min_confidence
+        # ``det_band_px`` > 0 (native_det only): the detector reads tall images in horizontal
+        # bands of about this height instead of all at once. Its activations scale with the
+        # input area, so a 1080p frame peaks ~3x lower (the capture service's RSS); each line
+        # is still recognised once, from the whole image (see _recognize_banded).
+        self._band = det_band_px if native_det else 0
+        self._overlap = band_overlap_px
+        # Lines recognised per batch (0: RapidOCR's 6). A batch is padded to its widest line
+        # and the recogniser's activations grow with batch x width: one wide line at a time
+        # bounds memory (~600 MB less on a dense 1080p frame) at no CPU cost.
+        self._rec_batch = rec_batch
         # RapidOCR's detector upscales every image whose short side is under 736 px, which
         # makes a 1920x100 crop cost ~3x a whole 1080p frame. ``native_det`` reads images at
         # their own size (capped by max_side_px) instead: identical for full 1080p frames,
@@ -76,6 +97,8 @@ class RapidOcrEngine:
                 if self._native_det:
                     params["Det.limit_type"] = "max"
                     params["Det.limit_side_len"] = self._max_side_px
+                if self._rec_batch > 0:
+                    params["Rec.rec_batch_num"] = self._rec_batch
                 if self._threads > 0:
                     params["EngineConfig.onnxruntime.intra_op_num_threads"] = self._threads
                 engine = RapidOCR(params=params)
@@ -93,14 +116,19 @@ class RapidOcrEngine:
         with self._lock:
             engine = self._load()
             rgb = image.convert("RGB") if image.mode != "RGB" else image
-            array = np.asarray(rgb)[:, :, ::-1]  # RapidOCR expects BGR like OpenCV
+            array = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # BGR like OpenCV
             try:
-                out = engine(np.ascontiguousarray(array))
+                if self._banded(rgb.size):
+                    txts, scores, boxes = self._recognize_banded(engine, array)
+                else:
+                    out = engine(array)
+                    txts = getattr(out, "txts", None) or ()
+                    scores = getattr(out, "scores", None) or ()
+                    boxes = getattr(out, "boxes", None)
+            except ModelError:
+                raise
             except Exception as exc:  # noqa: BLE001 - native engine errors of any kind
                 raise ModelError("OCR failed on this frame") from exc
-        txts = getattr(out, "txts", None) or ()
-        scores = getattr(out, "scores", None) or ()
-        boxes = getattr(out, "boxes", None)
         lines: list[OcrLine] = []
         if boxes is None:
             return OcrResult(())
@@ -113,3 +141,59 @@ class RapidOcrEngine:
             lines.append(OcrLine(text=str(text), confidence=round(float(score), 4),
                                  box=(int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1)))))
         return OcrResult(tuple(lines))
+
+    def _banded(self, size: tuple[int, int]) -> bool:
+        w, h = size
+        return (self._band > 0 and h > self._band + self._overlap
+                and max(w, h) <= self._max_side_px)
+
+    def band_rows(self, height: int) -> list[tuple[int, int]]:
+        """(top, bottom) of each detection band: equal heights, overlapping by
+        ``band_overlap_px``, covering the image."""
+        ov = self._overlap
+        n = max(1, int(np.ceil((height - ov) / max(1, self._band - ov))))
+        step = int(np.ceil((height - ov) / n))
+        return [(i * step, min(height, i * step + step + ov)) for i in range(n)]
+
+    def _recognize_banded(self, engine: Any,
+                          array: np.ndarray) -> tuple[tuple[str, ...], tuple[float, ...], Any]:
+        """Detection band by band (bounded memory), then one classification and recognition
+        pass over the detected lines, cropped from the whole image. A line in an overlap is
+        found by both bands and read once: detections are kept in order of their distance
+        from a cut band edge (a line cut by an edge, or missed near it, is found whole by the
+        neighbouring band) and one that mostly covers a kept one is a duplicate."""
+        det = engine._load_det_model()
+        height = array.shape[0]
+        found: list[tuple[float, np.ndarray]] = []
+        for top, bottom in self.band_rows(height):
+            out = det(np.ascontiguousarray(array[top:bottom]))
+            if out.boxes is None:
+                continue
+            for raw in np.asarray(out.boxes, dtype=np.float32):
+                quad = raw.copy()
+                quad[:, 1] += top
+                y0, y1 = float(quad[:, 1].min()), float(quad[:, 1].max())
+                margin = min(y0 - top if top > 0 else np.inf,
+                             bottom - y1 if bottom < height else np.inf)
+                found.append((margin, quad))
+        found.sort(key=lambda item: -item[0])
+        quads: list[np.ndarray] = []
+        kept_boxes: list[tuple[float, float, float, float]] = []
+        for _, quad in found:
+            box = (float(quad[:, 0].min()), float(quad[:, 1].min()),
+                   float(quad[:, 0].max()), float(quad[:, 1].max()))
+            if any(_covers(box, other) for other in kept_boxes):
+                continue
+            kept_boxes.append(box)
+            quads.append(quad)
+        if not quads:
+            return (), (), None
+        # RapidOCR's own order: top to bottom, then left to right
+        quads.sort(key=lambda q: (float(q[0][1]), float(q[0][0])))
+        crops = engine.crop_text_regions(array, quads)
+        if engine.use_cls:
+            crops, _ = engine.cls_and_rotate(crops)
+        rec = engine.recognize_txt(crops)
+        txts = tuple(str(t) for t in (rec.txts or ()))
+        scores = tuple(float(v) for v in (rec.scores or ()))
+        return txts, scores, np.stack(quads)

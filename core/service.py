@@ -65,6 +65,7 @@ EXIT_CLEAN = 0
 EXIT_CRASHED = 70  # an unexpected error in the worker: the supervisor restarts us
 STATUS_EVERY_S = 2.0
 COUNTERS_EVERY_S = 10.0
+SERVICE_DET_BAND_PX = 384
 
 
 def _return_freed_memory() -> None:
@@ -358,9 +359,12 @@ class CaptureService:
         if self._ocr is None:
             from core.ocr import RapidOcrEngine
 
+            # Detection in bands and one line per recognition batch bound the OCR's peak
+            # memory (~470 MB instead of ~1 GB on a dense 1080p frame; docs/benchmarks.md).
             self._ocr = RapidOcrEngine(min_confidence=self._memory.config.ocr.min_confidence,
                                        max_side_px=self._memory.config.ocr.max_side_px,
-                                       native_det=True)
+                                       native_det=True, det_band_px=SERVICE_DET_BAND_PX,
+                                       rec_batch=1)
         if self._cfg.region_ocr:
             if self._region_ocr is None:
                 self._region_ocr = RegionOcr(self._ocr)
