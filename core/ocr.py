@@ -25,6 +25,9 @@ _log = logging.getLogger(__name__)
 # are loaded eagerly under this lock, so no other RapidOCR construction sees the wrapper.
 _SESSION_HOOK_LOCK = threading.Lock()
 
+DOUBTFUL_SCORE = 0.75  # below this a long token-like line is read again, larger
+SECOND_LOOKS = 6  # lines read again per image, at most
+
 
 def _load_models_with_our_options(engine: Any, threads: int) -> None:
     from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
@@ -63,7 +66,8 @@ class RapidOcrEngine:
 
     def __init__(self, *, min_confidence: float = 0.5, max_side_px: int = 2000,
                  threads: int = 0, native_det: bool = False, det_band_px: int = 0,
-                 band_overlap_px: int = 96, rec_batch: int = 0) -> None:
+                 band_overlap_px: int = 96, rec_batch: int = 0,
+                 second_look: bool = True) -> None:
         self._min_confidence = min_confidence
         # ``det_band_px`` > 0 (native_det only): the detector reads tall images in horizontal
         # bands of about this height instead of all at once. Its activations scale with the
@@ -75,6 +79,10 @@ class RapidOcrEngine:
         # and the recogniser's activations grow with batch x width: one wide line at a time
         # bounds memory (~600 MB less on a dense 1080p frame) at no CPU cost.
         self._rec_batch = rec_batch
+        # Re-read doubtful long lines at a larger scale (see _look_again); RapidOCR's own
+        # score filter is then off so that lines it would drop can be looked at again.
+        self._second_look = second_look
+        self.second_looks = 0  # lines read again (for benchmarks)
         # RapidOCR's detector upscales every image whose short side is under 736 px, which
         # makes a 1920x100 crop cost ~3x a whole 1080p frame. ``native_det`` reads images at
         # their own size (capped by max_side_px) instead: identical for full 1080p frames,
@@ -97,6 +105,8 @@ class RapidOcrEngine:
                 if self._native_det:
                     params["Det.limit_type"] = "max"
                     params["Det.limit_side_len"] = self._max_side_px
+                if self._second_look:
+                    params["Global.text_score"] = 0.0
                 if self._rec_batch > 0:
                     params["Rec.rec_batch_num"] = self._rec_batch
                 if self._threads > 0:
@@ -113,34 +123,84 @@ class RapidOcrEngine:
         return self._engine
 
     def recognize(self, image: Image.Image) -> OcrResult:
+        rgb = image.convert("RGB") if image.mode != "RGB" else image
         with self._lock:
-            engine = self._load()
-            rgb = image.convert("RGB") if image.mode != "RGB" else image
-            array = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # BGR like OpenCV
-            try:
-                if self._banded(rgb.size):
-                    txts, scores, boxes = self._recognize_banded(engine, array)
-                else:
-                    out = engine(array)
-                    txts = getattr(out, "txts", None) or ()
-                    scores = getattr(out, "scores", None) or ()
-                    boxes = getattr(out, "boxes", None)
-            except ModelError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - native engine errors of any kind
-                raise ModelError("OCR failed on this frame") from exc
-        lines: list[OcrLine] = []
+            raw = self._read(rgb)
+            if self._second_look:
+                raw = self._look_again(rgb, raw)
+        return OcrResult(tuple(
+            OcrLine(text=text, confidence=round(score, 4), box=box)
+            for text, score, box in raw if score >= self._min_confidence and text.strip()))
+
+    def _read(self, rgb: Image.Image) -> list[tuple[str, float, tuple[int, int, int, int]]]:
+        """Every line the engine returns, with its score (no confidence filter)."""
+        engine = self._load()
+        array = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # BGR like OpenCV
+        try:
+            if self._banded(rgb.size):
+                txts, scores, boxes = self._recognize_banded(engine, array)
+            else:
+                out = engine(array)
+                txts = getattr(out, "txts", None) or ()
+                scores = getattr(out, "scores", None) or ()
+                boxes = getattr(out, "boxes", None)
+        except ModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - native engine errors of any kind
+            raise ModelError("OCR failed on this frame") from exc
         if boxes is None:
-            return OcrResult(())
+            return []
+        lines = []
         for text, score, quad in zip(txts, scores, boxes, strict=False):
-            if float(score) < self._min_confidence or not str(text).strip():
-                continue
             pts = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
             x0, y0 = pts.min(axis=0)
             x1, y1 = pts.max(axis=0)
-            lines.append(OcrLine(text=str(text), confidence=round(float(score), 4),
-                                 box=(int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1)))))
-        return OcrResult(tuple(lines))
+            lines.append((str(text), float(score),
+                          (int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1)))))
+        return lines
+
+    @staticmethod
+    def doubtful(text: str, score: float, box: tuple[int, int, int, int]) -> bool:
+        """A long, thin line read with low confidence and far fewer characters than its
+        width holds: how the recogniser fails on long random tokens (keys, JWTs) at screen
+        resolution. Ordinary prose misread as a whole keeps most of its characters."""
+        w, h = box[2] - box[0], max(1, box[3] - box[1])
+        if score >= DOUBTFUL_SCORE or w < 8 * h:
+            return False
+        expected = w / (0.55 * h)  # characters a line of this size holds
+        return len(text.strip()) < 0.5 * expected
+
+    def _look_again(self, rgb: Image.Image,
+                    raw: list[tuple[str, float, tuple[int, int, int, int]]]
+                    ) -> list[tuple[str, float, tuple[int, int, int, int]]]:
+        """Re-read doubtful lines with the recogniser alone, from an upright crop of their
+        box with a little margin. The detector's slightly tilted, tight quad is what makes
+        the recogniser fail on long tokens; the upright crop reads them (bench:
+        bench_privacy_filter.py). At most ``SECOND_LOOKS`` lines per image, the least
+        confident first; ordinary lines are never read twice."""
+        todo = sorted((i for i, (t, s, b) in enumerate(raw) if self.doubtful(t, s, b)),
+                      key=lambda i: raw[i][1])[:SECOND_LOOKS]
+        if not todo:
+            return raw
+        engine = self._load()
+        out = list(raw)
+        for i in todo:
+            _, _, (x0, y0, x1, y1) = raw[i]
+            h = y1 - y0
+            pad = max(3, h // 8)
+            crop = rgb.crop((max(0, x0 - h // 2), max(0, y0 - pad),
+                             min(rgb.width, x1 + h // 2), min(rgb.height, y1 + pad)))
+            array = np.ascontiguousarray(np.asarray(crop)[:, :, ::-1])
+            try:
+                rec = engine.recognize_txt([array])
+            except Exception as exc:  # noqa: BLE001 - native engine errors of any kind
+                raise ModelError("OCR failed on this frame") from exc
+            text = str((rec.txts or ("",))[0])
+            score = float((rec.scores or (0.0,))[0])
+            self.second_looks += 1
+            if score >= DOUBTFUL_SCORE and text.strip():
+                out[i] = (text, score, raw[i][2])
+        return out
 
     def _banded(self, size: tuple[int, int]) -> bool:
         w, h = size
