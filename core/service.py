@@ -42,6 +42,7 @@ from core.config import Config, Paths
 from core.errors import AfterimageError, CaptureError, InvalidInput
 from core.memory import Memory
 from core.privacy import sealed as sealed_policy
+from core.privacy.covered import black_out, excluded_visible
 from core.privacy.filter import PrivacyFilter
 from core.privacy.pause import PauseControl
 from core.privacy.policy import PrivacyPolicy
@@ -317,6 +318,9 @@ class CaptureService:
             from core.capture.monitors import shows_window
 
             skips = {f.monitor.index: reason for f in frames if shows_window(window, f.monitor)}
+        frames, covered_reason = self._cover_excluded_windows(frames, window)
+        if covered_reason is not None:  # an excluded window we cannot locate
+            skips = {f.monitor.index: covered_reason for f in frames}
         fresh: list[ScreenFrame] = []
         for frame in frames:
             index = frame.monitor.index
@@ -354,6 +358,36 @@ class CaptureService:
             except queue.Empty:
                 pass
             self._queue.put_nowait(job)
+
+    def _cover_excluded_windows(self, frames: list[ScreenFrame], focused: ActiveWindow | None
+                                ) -> tuple[list[ScreenFrame], str | None]:
+        """Black out the visible parts of excluded windows that are not focused
+        (core/privacy/covered.py). Returns the frames and, when an excluded window cannot be
+        located, the reason to skip every monitor."""
+        lister = getattr(self._parts.windows, "visible_windows", None)
+        if lister is None:
+            return frames, None
+        try:
+            stack: list[ActiveWindow] = lister()
+        except CaptureError as exc:
+            self._set_error(exc)
+            return frames, None
+        covered = excluded_visible(stack, self._privacy.window_reason, focused)
+        if covered.unknown_geometry:
+            return frames, covered.reasons[0]
+        if not covered.boxes:
+            return frames, None
+        out: list[ScreenFrame] = []
+        hidden = 0
+        for frame in frames:
+            blacked = black_out(frame, covered.boxes)
+            hidden += blacked is not None
+            out.append(blacked or frame)
+        if hidden:
+            with self._lock:
+                self._run_counters.redacted += hidden
+                self._pending.redacted += hidden
+        return out, None
 
     def _get_ocr(self) -> Ocr:
         if self._ocr is None:
