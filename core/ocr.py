@@ -29,7 +29,7 @@ DOUBTFUL_SCORE = 0.75  # below this a long token-like line is read again, larger
 SECOND_LOOKS = 6  # lines read again per image, at most
 
 
-def _load_models_with_our_options(engine: Any, threads: int) -> None:
+def _load_models_with_our_options(engine: Any, threads: int, cls: bool) -> None:
     from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
 
     from core.inference import configure_session_options
@@ -45,7 +45,8 @@ def _load_models_with_our_options(engine: Any, threads: int) -> None:
         OrtInferSession._init_sess_opts = staticmethod(init_sess_opts)  # type: ignore[method-assign]
         try:
             engine._load_det_model()
-            engine._load_cls_model()
+            if cls:
+                engine._load_cls_model()
             engine._load_rec_model()
         finally:
             OrtInferSession._init_sess_opts = original  # type: ignore[method-assign]
@@ -61,13 +62,24 @@ def _covers(a: tuple[float, float, float, float], b: tuple[float, float, float, 
     return w * h > 0.6 * max(smaller, 1e-6)
 
 
+def _upright_crop(array: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The line's axis-aligned box with a margin (an eighth of its height above and below,
+    half of it at the ends): a second view of a line besides the detector's rectified
+    quad, which the recogniser sometimes reads differently."""
+    x0, y0, x1, y1 = box
+    h = max(1, y1 - y0)
+    pad = max(3, h // 8)
+    return np.ascontiguousarray(array[max(0, y0 - pad):min(array.shape[0], y1 + pad),
+                                      max(0, x0 - h // 2):min(array.shape[1], x1 + h // 2)])
+
+
 class RapidOcrEngine:
     """Implements :class:`core.types.Ocr` with RapidOCR."""
 
     def __init__(self, *, min_confidence: float = 0.5, max_side_px: int = 2000,
                  threads: int = 0, native_det: bool = False, det_band_px: int = 0,
                  band_overlap_px: int = 96, rec_batch: int = 0,
-                 second_look: bool = True) -> None:
+                 second_look: bool = True, angle_cls: bool = False) -> None:
         self._min_confidence = min_confidence
         # ``det_band_px`` > 0 (native_det only): the detector reads tall images in horizontal
         # bands of about this height instead of all at once. Its activations scale with the
@@ -82,6 +94,12 @@ class RapidOcrEngine:
         # Re-read doubtful long lines at a larger scale (see _look_again); RapidOCR's own
         # score filter is then off so that lines it would drop can be looked at again.
         self._second_look = second_look
+        # RapidOCR's 0/180-degree line classifier, off by default: screen text is never
+        # upside down, and the classifier flips upright lines (dense text, long random
+        # tokens) often enough that the recogniser then reads them as garbage. Measured on
+        # a dense two-editor 1080p frame: 827 -> 1087 of ~1150 words read right, and every
+        # key/token line of the privacy filter set that was missed is read (benchmarks.md).
+        self._angle_cls = angle_cls
         self.second_looks = 0  # lines read again (for benchmarks)
         # RapidOCR's detector upscales every image whose short side is under 736 px, which
         # makes a 1920x100 crop cost ~3x a whole 1080p frame. ``native_det`` reads images at
@@ -105,6 +123,8 @@ class RapidOcrEngine:
                 if self._native_det:
                     params["Det.limit_type"] = "max"
                     params["Det.limit_side_len"] = self._max_side_px
+                if not self._angle_cls:
+                    params["Global.use_cls"] = False
                 if self._second_look:
                     params["Global.text_score"] = 0.0
                 if self._rec_batch > 0:
@@ -112,7 +132,7 @@ class RapidOcrEngine:
                 if self._threads > 0:
                     params["EngineConfig.onnxruntime.intra_op_num_threads"] = self._threads
                 engine = RapidOCR(params=params)
-                _load_models_with_our_options(engine, self._threads)
+                _load_models_with_our_options(engine, self._threads, self._angle_cls)
                 self._engine = engine
             except Exception as exc:  # noqa: BLE001 - any failure to build the engine
                 raise ModelError("the OCR engine (RapidOCR) failed to load; "
@@ -174,23 +194,18 @@ class RapidOcrEngine:
                     raw: list[tuple[str, float, tuple[int, int, int, int]]]
                     ) -> list[tuple[str, float, tuple[int, int, int, int]]]:
         """Re-read doubtful lines with the recogniser alone, from an upright crop of their
-        box with a little margin. The detector's slightly tilted, tight quad is what makes
-        the recogniser fail on long tokens; the upright crop reads them (bench:
-        bench_privacy_filter.py). At most ``SECOND_LOOKS`` lines per image, the least
+        box with a little margin (a second view; the first is the detector's rectified
+        quad). At most ``SECOND_LOOKS`` lines per image, the least
         confident first; ordinary lines are never read twice."""
         todo = sorted((i for i, (t, s, b) in enumerate(raw) if self.doubtful(t, s, b)),
                       key=lambda i: raw[i][1])[:SECOND_LOOKS]
         if not todo:
             return raw
         engine = self._load()
+        bgr = np.asarray(rgb)[:, :, ::-1]
         out = list(raw)
         for i in todo:
-            _, _, (x0, y0, x1, y1) = raw[i]
-            h = y1 - y0
-            pad = max(3, h // 8)
-            crop = rgb.crop((max(0, x0 - h // 2), max(0, y0 - pad),
-                             min(rgb.width, x1 + h // 2), min(rgb.height, y1 + pad)))
-            array = np.ascontiguousarray(np.asarray(crop)[:, :, ::-1])
+            array = _upright_crop(bgr, raw[i][2])
             try:
                 rec = engine.recognize_txt([array])
             except Exception as exc:  # noqa: BLE001 - native engine errors of any kind

@@ -26,12 +26,13 @@ def background():
 
 def _ocr_sessions(engine: RapidOcrEngine) -> list:
     inner = engine._load()
-    return [inner.text_det.session.session, inner.text_cls.session.session,
-            inner.text_rec.session.session]
+    models = [inner.text_det, inner.text_cls, inner.text_rec]
+    return [model.session.session for model in models if model is not None]
 
 
 def test_background_ocr_sessions_use_one_quiet_thread_and_still_read(background, tmp_path):
-    engine = RapidOcrEngine(native_det=True)
+    engine = RapidOcrEngine(native_det=True, angle_cls=True)
+    assert len(_ocr_sessions(engine)) == 3
     for session in _ocr_sessions(engine):
         options = session.get_session_options()
         assert options.intra_op_num_threads == 1
