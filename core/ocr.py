@@ -25,7 +25,7 @@ _log = logging.getLogger(__name__)
 # are loaded eagerly under this lock, so no other RapidOCR construction sees the wrapper.
 _SESSION_HOOK_LOCK = threading.Lock()
 
-DOUBTFUL_SCORE = 0.75  # below this a long token-like line is read again, larger
+DOUBTFUL_SCORE = 0.75  # below this a long, sparse line gets a second look
 SECOND_LOOKS = 6  # lines read again per image, at most
 
 
@@ -83,7 +83,7 @@ class RapidOcrEngine:
         self._min_confidence = min_confidence
         # ``det_band_px`` > 0 (native_det only): the detector reads tall images in horizontal
         # bands of about this height instead of all at once. Its activations scale with the
-        # input area, so a 1080p frame peaks ~3x lower (the capture service's RSS); each line
+        # input area, so a 1080p frame peaks at about half (the capture service's RSS); each line
         # is still recognised once, from the whole image (see _recognize_banded).
         self._band = det_band_px if native_det else 0
         self._overlap = band_overlap_px
@@ -91,13 +91,13 @@ class RapidOcrEngine:
         # and the recogniser's activations grow with batch x width: one wide line at a time
         # bounds memory (~600 MB less on a dense 1080p frame) at no CPU cost.
         self._rec_batch = rec_batch
-        # Re-read doubtful long lines at a larger scale (see _look_again); RapidOCR's own
+        # Re-read doubtful long lines from an upright crop (see _look_again); RapidOCR's own
         # score filter is then off so that lines it would drop can be looked at again.
         self._second_look = second_look
         # RapidOCR's 0/180-degree line classifier, off by default: screen text is never
         # upside down, and the classifier flips upright lines (dense text, long random
         # tokens) often enough that the recogniser then reads them as garbage. Measured on
-        # a dense two-editor 1080p frame: 827 -> 1087 of ~1150 words read right, and every
+        # a dense two-editor 1080p frame: 644 -> 1087 of ~1150 words read right, and every
         # key/token line of the privacy filter set that was missed is read (benchmarks.md).
         self._angle_cls = angle_cls
         self.second_looks = 0  # lines read again (for benchmarks)
