@@ -4,8 +4,11 @@
 
 Starts Xvfb (1920x1080) + openbox, the scripted session (bench/desktop_session.py: typing,
 reading, scrolling, window switches), a fresh vault, and the service at the default schedule.
-Samples the service's CPU time (utime+stime from /proc) and RSS every 5 s. CPU is reported
-as % of one core: CPU seconds / wall seconds. Results: bench/results/service.json.
+Samples the service's CPU time (utime+stime from /proc), RSS and the machine's 1-minute load
+average every 5 s. CPU is reported as % of one core: CPU seconds / wall seconds, and per
+stored frame (on a shared machine the service gets less wall time and drops more frames, so
+CPU seconds per frame is the figure that compares across runs).
+Results: bench/results/service.json.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def main() -> None:
             while time.monotonic() - start < args.minutes * 60:
                 time.sleep(5)
                 samples.append((time.monotonic() - start, cpu_seconds(svc.pid),
-                                rss_mb(svc.pid)))
+                                rss_mb(svc.pid), os.getloadavg()[0]))
         finally:
             svc.terminate()
             svc.wait(60)
@@ -77,8 +80,14 @@ def main() -> None:
     steady = [s for s in samples if s[0] >= 60]
     steady_cpu = (steady[-1][1] - steady[0][1]) / (steady[-1][0] - steady[0][0]) \
         if len(steady) > 1 else None
+    loads = [s[3] for s in samples]
+    captured = status["frames_captured"]
     data = {
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "loadavg_1min_mean": round(sum(loads) / len(loads), 2),
+        "loadavg_1min_min_max": [round(min(loads), 2), round(max(loads), 2)],
         "minutes": round(wall / 60, 2), "cpu_seconds": round(cpu, 1),
+        "cpu_seconds_per_stored_frame": round(cpu / captured, 2) if captured else None,
         "cpu_percent_of_one_core": round(100 * cpu / wall, 2),
         "cpu_percent_after_first_minute": round(100 * steady_cpu, 2) if steady_cpu else None,
         "rss_mb_max": round(max(s[2] for s in samples), 1),

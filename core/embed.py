@@ -65,10 +65,9 @@ class MiniLmEmbedder:
                 raise ModelError("the text embedding model files are corrupt (checksum "
                                  "mismatch); reinstall Afterimage")
         try:
-            options = ort.SessionOptions()
-            if self._threads > 0:
-                options.intra_op_num_threads = self._threads
-            options.log_severity_level = 3
+            from core.inference import session_options
+
+            options = session_options(self._threads)
             self._session = ort.InferenceSession(str(model), sess_options=options,
                                                  providers=["CPUExecutionProvider"])
             tokenizer = Tokenizer.from_file(str(tok_path))

@@ -20,12 +20,10 @@ dropped, the status says ``stopped`` and the lock is released.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import queue
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -50,7 +48,9 @@ from core.errors import (
 from core.gap_log import HoldTracker
 from core.ipc import IpcServer
 from core.memory import Memory
+from core.memtrim import return_freed_memory
 from core.privacy import sealed as sealed_policy
+from core.privacy.covered import black_out, excluded_visible
 from core.privacy.filter import PrivacyFilter
 from core.privacy.pause import PauseControl
 from core.privacy.policy import PrivacyPolicy
@@ -76,17 +76,7 @@ STATUS_EVERY_S = 2.0
 COUNTERS_EVERY_S = 10.0
 MAINTAIN_EVERY_S = 600.0  # retention / storage budget check after writes
 LEND_HEAD_START_S = 1.0  # after lending the writer lock, wait this long before asking back
-
-
-def _return_freed_memory() -> None:
-    """Give the heap the OCR detector freed back to the OS (glibc keeps it otherwise: a
-    full-frame read peaks at several hundred MB and RSS would stay there all day)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc (musl): nothing to trim
+SERVICE_DET_BAND_PX = 384
 
 
 # service states that hold capture -> the gap reason the timeline shows
@@ -352,6 +342,9 @@ class CaptureService:
             from core.capture.monitors import shows_window
 
             skips = {f.monitor.index: reason for f in frames if shows_window(window, f.monitor)}
+        frames, covered_reason = self._cover_excluded_windows(frames, window)
+        if covered_reason is not None:  # an excluded window we cannot locate
+            skips = {f.monitor.index: covered_reason for f in frames}
         fresh: list[ScreenFrame] = []
         for frame in frames:
             index = frame.monitor.index
@@ -390,13 +383,46 @@ class CaptureService:
                 pass
             self._queue.put_nowait(job)
 
+    def _cover_excluded_windows(self, frames: list[ScreenFrame], focused: ActiveWindow | None
+                                ) -> tuple[list[ScreenFrame], str | None]:
+        """Black out the visible parts of excluded windows that are not focused
+        (core/privacy/covered.py). Returns the frames and, when an excluded window cannot be
+        located, the reason to skip every monitor."""
+        lister = getattr(self._parts.windows, "visible_windows", None)
+        if lister is None:
+            return frames, None
+        try:
+            stack: list[ActiveWindow] = lister()
+        except CaptureError as exc:
+            self._set_error(exc)
+            return frames, None
+        covered = excluded_visible(stack, self._privacy.window_reason, focused)
+        if covered.unknown_geometry:
+            return frames, covered.reasons[0]
+        if not covered.boxes:
+            return frames, None
+        out: list[ScreenFrame] = []
+        hidden = 0
+        for frame in frames:
+            blacked = black_out(frame, covered.boxes)
+            hidden += blacked is not None
+            out.append(blacked or frame)
+        if hidden:
+            with self._lock:
+                self._run_counters.redacted += hidden
+                self._pending.redacted += hidden
+        return out, None
+
     def _get_ocr(self) -> Ocr:
         if self._ocr is None:
             from core.ocr import RapidOcrEngine
 
+            # Detection in bands and one line per recognition batch bound the OCR's peak
+            # memory (~470 MB instead of ~1 GB on a dense 1080p frame; docs/benchmarks.md).
             self._ocr = RapidOcrEngine(min_confidence=self._memory.config.ocr.min_confidence,
                                        max_side_px=self._memory.config.ocr.max_side_px,
-                                       native_det=True)
+                                       native_det=True, det_band_px=SERVICE_DET_BAND_PX,
+                                       rec_batch=1)
         if self._cfg.region_ocr:
             if self._region_ocr is None:
                 self._region_ocr = RegionOcr(self._ocr)
@@ -494,7 +520,7 @@ class CaptureService:
                     target.skip(reason, n)
                 if counters.last_capture:
                     target.last_capture = counters.last_capture
-        _return_freed_memory()
+        return_freed_memory()
         if report.stored:
             self._flush_counters()
         if counters.skipped and not report.stored:

@@ -156,8 +156,13 @@ def show_status(ctx: AppContext, args: argparse.Namespace) -> int:
 def run_service(ctx: AppContext) -> int:
     from core.capture import default_screen_source, default_window_info
     from core.capture.session import X11SessionSignals
+    from core.inference import lower_priority, use_background_inference
     from core.service import CaptureService, ServiceParts
 
+    # A background process: polite ONNX sessions (no spinning threads, no arena) and a
+    # lower CPU priority than the user's own applications (core/inference.py).
+    use_background_inference()
+    lower_priority()
     memory = ctx.open_memory()
     try:
         memory.acquire_writer("capture service")  # refuse a second service before anything

@@ -106,6 +106,36 @@ class X11WindowInfo:
         except error.XError as exc:
             raise CaptureError("Reading the active window from X11 failed") from exc
 
+    def visible_windows(self) -> list[ActiveWindow]:
+        """Every mapped top-level client window, bottom to top (EWMH
+        ``_NET_CLIENT_LIST_STACKING``), with its geometry; [] without an EWMH window
+        manager. Windows that vanish while they are queried are left out."""
+        from Xlib import X, error
+
+        display = self._connection()
+        try:
+            prop = self._property(display.screen().root, "_NET_CLIENT_LIST_STACKING")
+        except error.ConnectionClosedError as exc:
+            self._display = None
+            self._atoms.clear()
+            raise CaptureError("The X server closed the connection") from exc
+        except error.XError as exc:
+            raise CaptureError("Reading the window list from X11 failed") from exc
+        if prop is None or prop.format != 32:
+            return []
+        out: list[ActiveWindow] = []
+        for window_id in prop.value:
+            try:
+                window = display.create_resource_object("window", int(window_id))
+                if window.get_attributes().map_state != X.IsViewable:
+                    continue  # minimised or on another desktop
+                out.append(self._describe(window))
+            except (error.BadWindow, error.BadDrawable, error.BadMatch):
+                continue
+            except error.XError as exc:
+                raise CaptureError("Reading the window list from X11 failed") from exc
+        return out
+
     def _active_window_id(self) -> int | None:
         display = self._connection()
         root = display.screen().root

@@ -196,8 +196,9 @@ class OnnxSentenceEncoder:
             import onnxruntime as ort
             from tokenizers import Tokenizer
 
-            options = ort.SessionOptions()
-            options.log_severity_level = 3
+            from core.inference import session_options
+
+            options = session_options()  # background settings in the capture service
             self._session = ort.InferenceSession(str(self._model_file), sess_options=options,
                                                  providers=["CPUExecutionProvider"])
             self._inputs = {i.name for i in self._session.get_inputs()}

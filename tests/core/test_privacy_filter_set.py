@@ -31,9 +31,9 @@ def test_filter_set_drops_or_redacts_sensitive_screens_and_keeps_ordinary_ones(o
     assert result.ocr_misreads == len(result.misses), result.misses
     assert result.leaked_secret_in_text == 0
     assert result.kept_rate >= 0.95, result.false_positives
-    # The goal is 99%; measured 94.5% here, every miss an OCR misread of a long token
-    # on a thin render (docs/benchmarks.md). This bound catches regressions in the filters.
-    assert result.caught_rate >= 0.93, result.misses
+    # The goal (SECURITY.md T6). Measured 145/145 once the OCR stopped flipping token
+    # lines with its angle classifier and re-reads doubtful long lines (docs/benchmarks.md).
+    assert result.caught_rate >= 0.99, result.misses
 
 
 def test_redacted_memory_has_black_boxes_in_its_thumbnail_and_no_secret(tmp_path, ocr):

@@ -48,6 +48,8 @@ def main() -> int:
     parser.add_argument("--title", required=True)
     parser.add_argument("--text", required=True)
     parser.add_argument("--point-size", type=int, default=32)
+    parser.add_argument("--geometry", default="",
+                        help="LEFT,TOP,WIDTH,HEIGHT instead of maximised")
     args = parser.parse_args()
 
     qInstallMessageHandler(_message_handler)
@@ -67,8 +69,13 @@ def main() -> int:
     layout.setContentsMargins(40, 40, 40, 40)
     layout.addWidget(label)
 
-    window.resize(1600, 900)
-    window.showMaximized()
+    if args.geometry:
+        left, top, width, height = (int(v) for v in args.geometry.split(","))
+        window.setGeometry(left, top, width, height)
+        window.show()
+    else:
+        window.resize(1600, 900)
+        window.showMaximized()
     window.raise_()
     window.activateWindow()
     return app.exec()

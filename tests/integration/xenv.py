@@ -185,9 +185,11 @@ def qt_xcb_missing_libs() -> list[str]:
 
 @contextlib.contextmanager
 def open_text_window(
-    text: str, title: str, *, display: str | None = None, timeout: float = 20.0
+    text: str, title: str, *, display: str | None = None, timeout: float = 20.0,
+    geometry: tuple[int, int, int, int] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Show ``text`` in a large white Qt window titled ``title`` until the block exits.
+    """Show ``text`` in a large white Qt window titled ``title`` until the block exits
+    (maximised, or at ``geometry`` = left, top, width, height).
 
     Waits until the window is mapped and is the active window, then yields the process.
     """
@@ -196,7 +198,8 @@ def open_text_window(
     env.pop("WAYLAND_DISPLAY", None)
     with tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen(
-            [sys.executable, str(SHOW_TEXT_WINDOW), "--title", title, "--text", text],
+            [sys.executable, str(SHOW_TEXT_WINDOW), "--title", title, "--text", text,
+             *(["--geometry", ",".join(map(str, geometry))] if geometry else [])],
             env=env,
             stdout=subprocess.PIPE,
             stderr=stderr,

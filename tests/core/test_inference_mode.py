@@ -1,0 +1,74 @@
+"""Background inference mode (core/inference.py): the capture service's ONNX sessions use
+one non-spinning thread and no arena; the GUI/CLI keep onnxruntime's defaults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from core.embed import MiniLmEmbedder
+from core.inference import use_background_inference
+from core.ocr import RapidOcrEngine
+from tests.support import REPO, render_text_png
+
+
+@pytest.fixture
+def background():
+    use_background_inference(True)
+    try:
+        yield
+    finally:
+        use_background_inference(False)
+
+
+def _ocr_sessions(engine: RapidOcrEngine) -> list:
+    inner = engine._load()
+    models = [inner.text_det, inner.text_cls, inner.text_rec]
+    return [model.session.session for model in models if model is not None]
+
+
+def test_background_ocr_sessions_use_one_quiet_thread_and_still_read(background, tmp_path):
+    engine = RapidOcrEngine(native_det=True, angle_cls=True)
+    assert len(_ocr_sessions(engine)) == 3
+    for session in _ocr_sessions(engine):
+        options = session.get_session_options()
+        assert options.intra_op_num_threads == 1
+        assert options.inter_op_num_threads == 1
+        assert options.enable_cpu_mem_arena is False
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    png = render_text_png(tmp_path / "t.png", ["Quarterly budget review"], size=(640, 120))
+    from PIL import Image
+
+    text = engine.recognize(Image.open(png)).text
+    assert "budget" in text.lower()
+
+
+def test_background_embedder_session(background):
+    embedder = MiniLmEmbedder()
+    vectors = embedder.embed(["hello world"])
+    assert vectors.shape == (1, 384)
+    options = embedder._session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_interactive_mode_keeps_defaults():
+    engine = RapidOcrEngine(native_det=True)
+    for session in _ocr_sessions(engine):
+        options = session.get_session_options()
+        assert options.intra_op_num_threads in (0, -1)  # onnxruntime picks per core
+    # the hook is gone once the models are loaded
+    from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
+
+    assert OrtInferSession._init_sess_opts.__qualname__.startswith("OrtInferSession")
+
+
+def test_lower_priority_raises_niceness():
+    code = ("import os; from core.inference import lower_priority; before = os.nice(0); "
+            "lower_priority(3); print(os.nice(0) - before)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    assert out.stdout.strip() == "3"
