@@ -113,6 +113,7 @@ def build_state(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     idx.ids = IdList(np.array([f"{i:032x}".encode() for i in range(n)], dtype="S32"))
     idx.apps = [f"app{i}" for i in range(40)]
     idx._ts, idx._app, idx._mon = data["ts"], data["apps"], data["mon"]
+    idx._flags = np.full(n, 1, np.uint8)  # captioned (FLAG_CAPTIONED), captured
     return idx.state()
 
 

@@ -394,7 +394,7 @@ class LatentIndex:
         idx._mon = np.array(state["meta.mon"], np.int16)
         idx._img_of = np.array(state["meta.img_of"], np.int32)
         idx._mem_of_img = np.array(state["meta.mem_of_img"], np.int64)
-        if "meta.flags" in state:
+        if "meta.flags" in state and state["meta.flags"].shape[0] == len(idx.ids):
             idx._flags = np.array(state["meta.flags"], np.uint8)
         else:
             idx._flags = np.zeros(len(idx.ids), np.uint8)

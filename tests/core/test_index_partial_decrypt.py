@@ -71,3 +71,15 @@ def test_a_snapshot_without_flags_falls_back_to_decrypting():
     assert not idx.latent.flags_known
     assert idx.pending_ids(want_images=False) == [records[i].id for i in (4, 2, 0)]
     assert calls  # had to decrypt
+
+
+def test_flags_of_the_wrong_length_are_not_trusted_and_adds_still_work():
+    records = [make(i) for i in range(4)]
+    src = MemoryIndex(dim=2)
+    src.add(records, [np.ones((1, 2), np.float32) for _ in records])
+    state = src.latent.state()
+    state["meta.flags"] = state["meta.flags"][:0]
+    latent = LatentIndex.from_state(state)
+    assert not latent.flags_known
+    latent.add("f" * 32, T0, "editor", None, np.ones(2, np.float32), ["x"])
+    assert latent.pos_of["f" * 32] == 4
