@@ -23,7 +23,7 @@ from core.config import Config, Paths, save_config_values
 from core.memory import Memory, SearchHit, Stats
 from core.privacy.policy import PrivacyPolicy
 from core.records import MemoryRecord
-from core.retrieval.episodes import DaySummary, Episode
+from core.retrieval.episodes import DaySummary, Episode, summarise_days
 from core.timeline import MomentSummary, TimelineGap, TimelineHour
 from core.vault import KdfParams
 from ui import gc_policy
@@ -360,8 +360,8 @@ class Session(QObject):
             try:
                 if job.cancelled:
                     return DayOverview(day, None, (), gaps, complete=False)
-                episodes = tuple(memory.episodes(day))
-                summary = next((d for d in memory.days() if d.day == day), None)
+                episodes = tuple(memory.episodes(day))  # decrypts that day only
+                summary = next(iter(summarise_days(episodes)), None)
             finally:
                 index_lock.release()
             return DayOverview(day, summary, episodes, gaps)
