@@ -79,7 +79,8 @@ class UnavailableChat:
     def feature(self) -> Feature:
         return Feature.later(CHAT_LATER)
 
-    def ask_stream(self, question: str, cancel: JobState) -> Iterator[ChatEvent]:
+    def ask_stream(self, question: str, cancel: JobState,
+                   conversation: str | None = None) -> Iterator[ChatEvent]:
         from core.errors import ModelError
 
         raise ModelError(CHAT_LATER)

@@ -190,7 +190,7 @@ class PrivacyEditor(QWidget):
         lay.addWidget(intro)
         grid = QGridLayout()  # two detectors a row: label, choice, label, choice
         grid.setHorizontalSpacing(10)
-        self.actions: dict[str, QComboBox] = {}
+        self.detector_actions: dict[str, QComboBox] = {}
         for i, kind in enumerate(DETECTOR_KINDS):
             combo = QComboBox(box)
             for value, text in ACTION_CHOICES:
@@ -201,7 +201,7 @@ class PrivacyEditor(QWidget):
             label.setBuddy(combo)
             grid.addWidget(label, i // 2, (i % 2) * 2)
             grid.addWidget(combo, i // 2, (i % 2) * 2 + 1)
-            self.actions[kind] = combo
+            self.detector_actions[kind] = combo
         grid.setColumnMinimumWidth(2, 140)
         grid.setColumnStretch(4, 1)
         lay.addLayout(grid)
@@ -224,7 +224,7 @@ class PrivacyEditor(QWidget):
     def _set_editable(self, on: bool) -> None:
         for editor in self.lists.values():
             editor.setEnabled(on)
-        for combo in (*self.actions.values(), self.mode):
+        for combo in (*self.detector_actions.values(), self.mode):
             combo.setEnabled(on)
 
     def clear(self) -> None:
@@ -257,7 +257,7 @@ class PrivacyEditor(QWidget):
         self._show_actions(policy)
 
     def _show_actions(self, policy: PrivacyPolicy) -> None:
-        for kind, combo in self.actions.items():
+        for kind, combo in self.detector_actions.items():
             combo.blockSignals(True)
             combo.setCurrentIndex(max(0, combo.findData(policy.action(kind))))
             combo.blockSignals(False)
@@ -292,7 +292,7 @@ class PrivacyEditor(QWidget):
         if self._policy is None:
             return
         self._apply(actions={**self._policy.actions,
-                             kind: str(self.actions[kind].currentData())})
+                             kind: str(self.detector_actions[kind].currentData())})
 
     def _mode_changed(self, _index: int) -> None:
         if self._policy is None:
@@ -328,8 +328,11 @@ class PrivacyEditor(QWidget):
     def _failed(self, exc: BaseException) -> None:
         message = f"Not saved: {user_message(exc)}"
         if self._session.is_unlocked:  # show what is really stored, keep the message
-            self._session.privacy_policy(lambda p: (self._loaded(p), self.status.setText(
-                message)), on_failure=self._load_failed)
+            def reloaded(policy: PrivacyPolicy) -> None:
+                self._loaded(policy)
+                self.status.setText(message)
+
+            self._session.privacy_policy(reloaded, on_failure=self._load_failed)
         self.status.setText(message)
 
     def _load_failed(self, exc: BaseException) -> None:

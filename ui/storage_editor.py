@@ -152,7 +152,7 @@ class StorageEditor(QGroupBox):
                             (self.keep_full, storage.keep_full_days),
                             (self.keep_thumb, storage.keep_thumbnail_days)):
             spin.blockSignals(True)
-            spin.setValue(value)  # type: ignore[attr-defined]
+            spin.setValue(value)  # type: ignore[arg-type]  # float for the GiB spin box
             spin.blockSignals(False)
         for days in (self.max_age, self.keep_full, self.keep_thumb):
             days.setSuffix(" day" if days.value() == 1 else " days")

@@ -238,9 +238,11 @@ def main(argv: list[str] | None = None) -> int:
             shoot(window, f"09-privacy-settings{suffix}")
             bar = settings.verticalScrollBar()
             own = settings.privacy.own_lists_label
-            bar.setValue(own.mapTo(settings.widget(), own.rect().topLeft()).y() - 8)
+            content = settings.widget()
+            assert content is not None
+            bar.setValue(own.mapTo(content, own.rect().topLeft()).y() - 8)
             shoot(window, f"09b-privacy-lists{suffix}")
-            bar.setValue(settings.storage.mapTo(settings.widget(),
+            bar.setValue(settings.storage.mapTo(content,
                                                 settings.storage.rect().topLeft()).y() - 8)
             shoot(window, f"09c-storage{suffix}")
             shell.settings.verticalScrollBar().setValue(

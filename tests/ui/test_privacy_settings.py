@@ -37,14 +37,14 @@ def _add(qtbot, editor, field, value):
 def test_lists_are_locked_until_unlock_and_cleared_on_lock(qtbot, app_parts, vault):
     editor = _editor(qtbot, app_parts)
     assert all(lst.isEnabled() for lst in editor.lists.values())
-    assert all(combo.isEnabled() for combo in editor.actions.values())
+    assert all(combo.isEnabled() for combo in editor.detector_actions.values())
     _add(qtbot, editor, "excluded_apps", "signal-desktop")
     _add(qtbot, editor, "url_patterns", "mybank.example")
     assert editor.lists["excluded_apps"].values() == ["signal-desktop"]
     app_parts.session.lock()
     for lst in editor.lists.values():
         assert lst.values() == [] and not lst.isEnabled() and not lst.edit.isEnabled()
-    assert all(not combo.isEnabled() for combo in editor.actions.values())
+    assert all(not combo.isEnabled() for combo in editor.detector_actions.values())
     assert "Unlock" in editor.status.text()
     assert editor.policy is None
     # Unlocking shows the sealed lists again (read back from the vault).
@@ -70,11 +70,11 @@ def test_add_remove_and_detector_actions_are_sealed_in_the_vault(qtbot, app_part
     qtbot.waitUntil(lambda: apps.values() == ["keybase"] and editor.status.text()
                     .startswith("Saved"), timeout=10000)
     # Per-detector choice: drop payment cards instead of redacting them; redact keys.
-    cards = editor.actions["payment_card"]
+    cards = editor.detector_actions["payment_card"]
     assert cards.currentData() == REDACT
     cards.setCurrentIndex(cards.findData(DROP))
     qtbot.waitUntil(lambda: editor.status.text().startswith("Saved"), timeout=10000)
-    pem = editor.actions["private_key"]
+    pem = editor.detector_actions["private_key"]
     assert pem.currentData() == DROP  # the default
     pem.setCurrentIndex(pem.findData(REDACT))
     qtbot.waitUntil(lambda: editor.status.text().startswith("Saved"), timeout=10000)
