@@ -173,8 +173,8 @@ class ModelsPage(QWizardPage):
                                    "Downloaded through the model manager.", self)
         self.larger.setEnabled(False)
         lay.addWidget(self.larger)
-        note = QLabel("The model manager comes with the chat component; you can switch later "
-                      "in Privacy & settings.", self)
+        note = QLabel("Larger models are downloaded later, when you choose, from Privacy & "
+                      "settings → Models (the only time Afterimage uses the network).", self)
         note.setWordWrap(True)
         note.setEnabled(False)
         lay.addWidget(note)

@@ -21,6 +21,7 @@ from core.chat.conversations import ConversationSummary
 from core.chat.conversations import Turn as SavedTurn
 from core.config import Config, Paths, save_config_values
 from core.memory import Memory, SearchHit, Stats
+from core.models.installed import InstalledModels, ModelStatus
 from core.privacy.policy import PrivacyPolicy
 from core.records import MemoryRecord
 from core.retrieval.episodes import DaySummary, Episode, summarise_days
@@ -242,6 +243,42 @@ class Session(QObject):
 
         return self.background.read(work, on_success=done, on_failure=failed,
                                     key="consolidate", name="consolidate")
+
+    # --------------------------------------------------------------- models
+    def model_status(self, on_success: Callable[[list[ModelStatus]], None],
+                     on_failure: Fail = None) -> Handle[Any]:
+        root = self.paths.models_dir
+        return self.background.read(lambda job: InstalledModels(root).status(),
+                                    on_success=on_success, on_failure=on_failure,
+                                    key="model-status", name="model-status")
+
+    def download_model(self, name: str, *, allow_unpinned: bool,
+                       on_success: Callable[[object], None], on_failure: Fail = None,
+                       on_progress: Callable[[int, int], None] | None = None) -> Handle[Any]:
+        """The one network action of the app, started by the user (pinned checksums)."""
+        root = self.paths.models_dir
+        return self.background.read(
+            lambda job: InstalledModels(root).download(name, allow_unpinned=allow_unpinned,
+                                                       state=job),
+            on_success=on_success, on_failure=on_failure, on_progress=on_progress,
+            key=f"model:{name}", name="model-download")
+
+    def verify_model(self, name: str, on_success: Callable[[list[str]], None],
+                     on_failure: Fail = None) -> Handle[Any]:
+        root = self.paths.models_dir
+
+        def work(job: Job) -> list[str]:
+            return [p for r in InstalledModels(root).verify(name, job) for p in r.problems]
+
+        return self.background.read(work, on_success=on_success, on_failure=on_failure,
+                                    name="model-verify")
+
+    def remove_model(self, name: str, on_success: Callable[[object], None],
+                     on_failure: Fail = None) -> Handle[Any]:
+        root = self.paths.models_dir
+        return self.background.read(lambda job: InstalledModels(root).remove(name),
+                                    on_success=on_success, on_failure=on_failure,
+                                    name="model-remove")
 
     def change_passphrase(self, old: str, new: str, *, on_success: Callable[[None], None],
                           on_failure: Fail = None) -> Handle[Any]:

@@ -34,8 +34,6 @@ from ui.storage_editor import StorageEditor
 from ui.theme import Theme, ThemeChoice
 
 CAPTURE_SWITCH = "Capture continuously while Afterimage runs"
-MODELS_LATER = ("The model manager (downloads with progress, image search, chat models) comes "
-                "with the chat component.")
 
 
 def _form(box: QWidget) -> QFormLayout:
@@ -270,7 +268,10 @@ class SettingsPanel(QScrollArea):
             f"MiniLM-L6 ({self._session.config.embed.text_model}), built in", box))
         chat = self._session.chat.feature
         form.addRow("Chat:", QLabel("ready" if chat.available else "not installed", box))
-        form.addRow(_note(MODELS_LATER, box))
+        from ui.models_panel import ModelsPanel
+
+        self.models = ModelsPanel(self._session, box)
+        form.addRow(self.models)
         return box
 
     def _security_box(self, parent: QWidget) -> QGroupBox:

@@ -69,6 +69,8 @@ def _episode_id(first: str) -> str:
 
 def _fmt(d: timedelta) -> str:
     minutes = int(d.total_seconds() // 60)
+    if minutes == 0:
+        return "under a minute"
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
