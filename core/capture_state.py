@@ -21,7 +21,7 @@ from PIL import Image
 
 SKIP_REASONS = ("unchanged", "excluded_app", "private_window", "sensitive", "own_window",
                 "paused", "locked", "idle", "dropped_backlog", "error", "excluded_title",
-                "excluded_url", "waiting_for_unlock")
+                "excluded_url", "waiting_for_unlock", "coalesced")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

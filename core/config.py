@@ -49,6 +49,11 @@ class CaptureConfig:
     min_gap_s: float = 1.0  # never two captures closer than this (window switches)
     idle_after_s: float = 120.0  # no input for this long: stop capturing (0 = never)
     queue_size: int = 2  # grabbed frames waiting for OCR; more are dropped and counted
+    # While the screen keeps changing (typing, scrolling), the latest frame is held and
+    # stored when the screen settles, the window changes, or after this long; the frames it
+    # replaced are counted as "coalesced" (core/capture/coalesce.py). 0 = store every
+    # changed frame.
+    hold_s: float = 20.0
     region_ocr: bool = True  # re-read only the changed regions of a frame
     # With privacy lists sealed in the vault, before the first unlock hands them over:
     # "wait" captures nothing, "defaults" captures with the built-in filters only.
@@ -261,6 +266,7 @@ def _validate(cfg: Config) -> None:
          "capture.min_gap_s must be within 0..interval_s"),
         (cfg.capture.idle_after_s >= 0, "capture.idle_after_s must be >= 0"),
         (1 <= cfg.capture.queue_size <= 16, "capture.queue_size must be within 1..16"),
+        (0 <= cfg.capture.hold_s <= 600, "capture.hold_s must be within 0..600"),
         (cfg.capture.before_unlock in {"wait", "defaults"},
          "capture.before_unlock must be 'wait' or 'defaults'"),
         (0 <= cfg.capture.max_restarts <= 100, "capture.max_restarts must be within 0..100"),

@@ -8,6 +8,9 @@ and counted as ``dropped_backlog`` — frames never pile up.
 Schedule (``[capture]`` in config.toml):
 - a frame every ``interval_s`` (3 s) while the screen changes, ``battery_interval_s`` on
   battery; unchanged frames are counted, not stored;
+- while the screen keeps changing, the latest changed frame is held and stored when the
+  screen settles, the window changes, or after ``hold_s`` (core/capture/coalesce.py): one
+  memory per burst of typing or scrolling instead of one per grab;
 - an extra frame when the active window changes (polled every ``window_poll_s``), never
   closer than ``min_gap_s`` to the previous one;
 - nothing while paused, while the screen is locked, or after ``idle_after_s`` without input.
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import FrameType
 
+from core.capture.coalesce import Coalescer, Release
 from core.capture.power import on_battery
 from core.capture.region_ocr import RegionOcr
 from core.capture.regions import Grey, downscale
@@ -135,6 +139,7 @@ class CaptureService:
         self._worker: threading.Thread | None = None
         self._last_small: dict[int, Grey] = {}
         self._last_window_key: tuple[object, ...] | None = None
+        self._coalescer = Coalescer(self._cfg.hold_s)
         self._switch_pending = False
         self._last_grab = -1e18
         self._next_due = -1e18
@@ -202,6 +207,10 @@ class CaptureService:
         pause = self._pause.state()
         if pause.paused:
             self._enter(PAUSED)
+            # frames held back from before the pause are not kept: the user asked to stop
+            discarded = self._coalescer.discard()
+            if discarded:
+                self._count("paused", discarded)
             if self._region_ocr is not None:
                 self._region_ocr.forget()
             self._last_small.clear()
@@ -221,6 +230,7 @@ class CaptureService:
         switched = self._switch_pending
         if polled and self._parts.signals.screen_locked(self._window):
             self._enter(LOCKED)
+            self._submit(self._coalescer.release_all())  # seen before the lock
             self._forget_frames()
             if due:
                 self._count("locked")
@@ -231,6 +241,7 @@ class CaptureService:
         self._idle_known = self._idle_known if not polled else idle is not None
         if idle is not None and self._cfg.idle_after_s > 0 and idle >= self._cfg.idle_after_s:
             self._enter(IDLE)
+            self._submit(self._coalescer.release_all())
             if due:
                 self._count("idle")
                 self._schedule(now)
@@ -346,6 +357,7 @@ class CaptureService:
         if covered_reason is not None:  # an excluded window we cannot locate
             skips = {f.monitor.index: covered_reason for f in frames}
         fresh: list[ScreenFrame] = []
+        settled: list[int] = []
         for frame in frames:
             index = frame.monitor.index
             why = skips.get(index)
@@ -357,6 +369,7 @@ class CaptureService:
             last = self._last_small.get(index)
             if last is not None and last.shape == small.shape and (last == small).all():
                 self._count("unchanged")
+                settled.append(index)
                 continue
             self._last_small[index] = small
             fresh.append(frame)
@@ -365,9 +378,17 @@ class CaptureService:
         elif self._state in (ERROR, FILTERED):
             self._enter(RUNNING)
             self._error = None
-        if not fresh:
-            return
-        job = _Job(frames=fresh, window=window)
+        release = self._coalescer.offer(now, fresh, settled, window, self._window_key(window))
+        self._submit(release)
+
+    def _submit(self, release: Release) -> None:
+        """Queue the frames the coalescer lets go (core/capture/coalesce.py)."""
+        if release.coalesced:
+            self._count("coalesced", release.coalesced)
+        for frames, window in release.groups:
+            self._enqueue(_Job(frames=frames, window=window))
+
+    def _enqueue(self, job: _Job) -> None:
         if not self._threaded:
             self._process(job)
             return
@@ -597,6 +618,18 @@ class CaptureService:
                 break
         if dropped:
             self._count("dropped_backlog", dropped)
+        held = self._coalescer.release_all()
+        if self._fatal is None and held.groups and (
+                self._worker is None or not self._worker.is_alive()):
+            # the last state of the screen before the stop (seen, not yet stored)
+            for frames, window in held.groups:
+                with self._write_gate:
+                    if self._reclaim_writer():
+                        self._process_frames(_Job(frames=frames, window=window))
+                    else:
+                        self._count("dropped_backlog", len(frames))
+        elif held.frames:
+            self._count("dropped_backlog", held.frames)
         code = EXIT_CRASHED if self._fatal is not None else EXIT_CLEAN
         if code == EXIT_CLEAN:
             self._state = STOPPED

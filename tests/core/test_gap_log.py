@@ -21,7 +21,7 @@ T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def test_service_records_holds_and_runs_sealed(tmp_path):
-    r = Rig(tmp_path, "[capture]\ninterval_s = 3\nidle_after_s = 60\nmin_gap_s = 1\n"
+    r = Rig(tmp_path, "[capture]\ninterval_s = 3\nidle_after_s = 60\nmin_gap_s = 1\nhold_s = 0\n"
                       "region_ocr = false\n")
     try:
         r.service.request_stop()
@@ -74,7 +74,7 @@ def test_service_records_holds_and_runs_sealed(tmp_path):
 
 
 def test_a_torn_line_is_skipped_and_the_rest_read(tmp_path):
-    r = Rig(tmp_path, "[capture]\nregion_ocr = false\n")
+    r = Rig(tmp_path, "[capture]\nregion_ocr = false\nhold_s = 0\n")
     try:
         log = r.memory.gap_log()
         log.append(GapRecord("paused", T0, T0 + timedelta(minutes=5)))
@@ -106,7 +106,7 @@ def test_gaps_are_clipped_and_reasons_matched():
 
 
 def test_later_reads_open_only_new_records_and_see_them(tmp_path):
-    r = Rig(tmp_path, "[capture]\nregion_ocr = false\n")
+    r = Rig(tmp_path, "[capture]\nregion_ocr = false\nhold_s = 0\n")
     try:
         r.memory.unlock(PASSPHRASE)
         log = r.memory.gap_log()

@@ -72,7 +72,7 @@ class Rig:
 
 @pytest.fixture
 def rig(tmp_path):
-    r = Rig(tmp_path, "[capture]\ninterval_s = 3\nidle_after_s = 60\nmin_gap_s = 1\n"
+    r = Rig(tmp_path, "[capture]\ninterval_s = 3\nidle_after_s = 60\nmin_gap_s = 1\nhold_s = 0\n"
                       "region_ocr = false\n")
     yield r
     r.memory.close()
@@ -157,7 +157,7 @@ def test_excluded_and_private_windows_are_filtered_before_ocr(rig):
 def test_user_lists_sealed_in_the_vault_wait_for_the_handoff(tmp_path):
     from core.privacy.policy import PrivacyPolicy
 
-    r = Rig(tmp_path, "[capture]\nregion_ocr = false\n")
+    r = Rig(tmp_path, "[capture]\nregion_ocr = false\nhold_s = 0\n")
     r.memory.unlock("correct horse battery staple")
     r.memory.set_privacy_policy(PrivacyPolicy(excluded_apps=("gedit",)))
     r.memory.lock()
@@ -200,8 +200,8 @@ class BlockingOcr(LineOcr):
 
 
 def test_bounded_queue_drops_and_counts_when_the_pipeline_lags(tmp_path):
-    r = Rig(tmp_path, "[capture]\nregion_ocr = false\nqueue_size = 2\n", ocr=BlockingOcr(),
-            threaded=True)
+    r = Rig(tmp_path, "[capture]\nregion_ocr = false\nhold_s = 0\nqueue_size = 2\n",
+            ocr=BlockingOcr(), threaded=True)
     service = r.service
     worker = threading.Thread(target=service._work, daemon=True)
     worker.start()
@@ -219,7 +219,7 @@ def test_bounded_queue_drops_and_counts_when_the_pipeline_lags(tmp_path):
 
 
 def test_status_file_and_clean_stop(tmp_path):
-    r = Rig(tmp_path, "[capture]\nregion_ocr = false\n")
+    r = Rig(tmp_path, "[capture]\nregion_ocr = false\nhold_s = 0\n")
     r.step()
     code = r.service._shutdown()
     assert code == 0 and r.screen.closed
@@ -230,7 +230,8 @@ def test_status_file_and_clean_stop(tmp_path):
 
 
 def test_battery_lowers_the_rate(tmp_path):
-    r = Rig(tmp_path, "[capture]\ninterval_s = 3\nbattery_interval_s = 12\nregion_ocr = false\n")
+    r = Rig(tmp_path, "[capture]\ninterval_s = 3\nbattery_interval_s = 12\nregion_ocr = false\n"
+                      "hold_s = 0\n")
     r.service._parts.battery = lambda: True
     r.step()
     for _ in range(3):
@@ -254,7 +255,7 @@ def test_service_applies_retention_with_settings_changed_while_it_runs(tmp_path)
     from core.records import MemoryRecord
     from core.store import NewMemory
 
-    r = Rig(tmp_path, "[capture]\nregion_ocr = false\n")
+    r = Rig(tmp_path, "[capture]\nregion_ocr = false\nhold_s = 0\n")
     old = MemoryRecord(id="0" * 32, timestamp=datetime.now(UTC) - timedelta(days=400),
                        app="editor", title="an old note",
                        ocr=OcrResult((OcrLine("an old note", 0.9, (0, 0, 1, 1)),)))
