@@ -6,8 +6,10 @@ downloads: the models come with the package.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -73,13 +75,73 @@ def _upright_crop(array: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarr
                                       max(0, x0 - h // 2):min(array.shape[1], x1 + h // 2)])
 
 
+def _source_box(array: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """The image pixels under a detected line's box (axis-aligned, rounded outwards)."""
+    x0, y0 = np.floor(quad.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(quad.max(axis=0)).astype(int)
+    h, w = array.shape[:2]
+    return array[max(0, y0):min(h, y1 + 1), max(0, x0):min(w, x1 + 1)]
+
+
+def line_key(crop: np.ndarray) -> bytes:
+    """A line's identity, blind to where it is and to the detector's box jitter: its source
+    pixels trimmed to those that differ from the corner colour (ink), hashed with their
+    shape. (The recogniser's input is resampled from the box's float corners, so it differs
+    by a shifted box even where the text on screen is identical.)"""
+    if crop.size == 0:
+        return hashlib.blake2b(repr(crop.shape).encode("ascii"), digest_size=16).digest()
+    grey = crop.mean(axis=2) if crop.ndim == 3 else crop
+    ink = np.abs(grey - grey[0, 0]) > 24
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    if rows.size and cols.size:
+        crop = crop[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    digest = hashlib.blake2b(np.ascontiguousarray(crop).tobytes(), digest_size=16)
+    digest.update(repr(crop.shape).encode("ascii"))
+    return digest.digest()
+
+
+class LineCache:
+    """A bounded LRU map from line-image keys to (text, score)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: bytes) -> tuple[str, float] | None:
+        found = self._items.get(key)
+        if found is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._items.move_to_end(key)
+        return found
+
+    def put(self, key: bytes, value: tuple[str, float]) -> None:
+        if self._capacity <= 0:
+            return
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class RapidOcrEngine:
     """Implements :class:`core.types.Ocr` with RapidOCR."""
 
     def __init__(self, *, min_confidence: float = 0.5, max_side_px: int = 2000,
                  threads: int = 0, native_det: bool = False, det_band_px: int = 0,
                  band_overlap_px: int = 96, rec_batch: int = 0,
-                 second_look: bool = True, angle_cls: bool = False) -> None:
+                 second_look: bool = True, angle_cls: bool = False,
+                 line_cache: int = 4096) -> None:
         self._min_confidence = min_confidence
         # ``det_band_px`` > 0 (native_det only): the detector reads tall images in horizontal
         # bands of about this height instead of all at once. Its activations scale with the
@@ -110,6 +172,10 @@ class RapidOcrEngine:
         self._threads = threads
         self._engine: Any = None
         self._lock = threading.Lock()
+        # Readings of line images seen before, by pixel content (memory only): a line that
+        # merely moved (scrolling, a window switched back to, a region read again around a
+        # typed word) is not recognised again. Recognition is most of OCR's cost.
+        self._lines = LineCache(line_cache)
 
     def _load(self) -> Any:
         if self._engine is None:
@@ -218,9 +284,15 @@ class RapidOcrEngine:
         return out
 
     def _banded(self, size: tuple[int, int]) -> bool:
+        """Detection in bands (one band for a short image) and recognition through the line
+        cache; RapidOCR's own one-call pipeline otherwise."""
         w, h = size
-        return (self._band > 0 and h > self._band + self._overlap
-                and max(w, h) <= self._max_side_px)
+        return self._band > 0 and max(w, h) <= self._max_side_px
+
+    def forget(self) -> None:
+        """Drop the remembered line readings (pause, lock)."""
+        with self._lock:
+            self._lines.clear()
 
     def band_rows(self, height: int) -> list[tuple[int, int]]:
         """(top, bottom) of each detection band: equal heights, overlapping by
@@ -268,7 +340,13 @@ class RapidOcrEngine:
         crops = engine.crop_text_regions(array, quads)
         if engine.use_cls:
             crops, _ = engine.cls_and_rotate(crops)
-        rec = engine.recognize_txt(crops)
-        txts = tuple(str(t) for t in (rec.txts or ()))
-        scores = tuple(float(v) for v in (rec.scores or ()))
-        return txts, scores, np.stack(quads)
+        keys = [line_key(_source_box(array, quad)) for quad in quads]
+        known = {key: hit for key in set(keys) if (hit := self._lines.get(key)) is not None}
+        misses = [i for i, key in enumerate(keys) if key not in known]
+        if misses:
+            rec = engine.recognize_txt([crops[i] for i in misses])
+            for i, text, score in zip(misses, rec.txts or (), rec.scores or (), strict=False):
+                known[keys[i]] = (str(text), float(score))
+                self._lines.put(keys[i], known[keys[i]])
+        read = [known.get(key, ("", 0.0)) for key in keys]
+        return (tuple(t for t, _ in read), tuple(v for _, v in read), np.stack(quads))

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from core.capture.coalesce import Coalescer, Release
+from core.capture.layout import visible_pieces
 from core.capture.power import on_battery
 from core.capture.region_ocr import RegionOcr
 from core.capture.regions import Grey, downscale
@@ -140,6 +141,7 @@ class CaptureService:
         self._last_small: dict[int, Grey] = {}
         self._last_window_key: tuple[object, ...] | None = None
         self._coalescer = Coalescer(self._cfg.hold_s)
+        self._stack: list[ActiveWindow] = []  # the window stack of the latest grab
         self._switch_pending = False
         self._last_grab = -1e18
         self._next_due = -1e18
@@ -372,6 +374,9 @@ class CaptureService:
                 settled.append(index)
                 continue
             self._last_small[index] = small
+            if self._stack:  # read each window on its own (core/capture/layout.py)
+                frame = replace(frame, pieces=visible_pieces(self._stack, frame.monitor,
+                                                             frame.image.size))
             fresh.append(frame)
         if skips and not fresh:
             self._enter(FILTERED)
@@ -410,6 +415,7 @@ class CaptureService:
         (core/privacy/covered.py). Returns the frames and, when an excluded window cannot be
         located, the reason to skip every monitor."""
         lister = getattr(self._parts.windows, "visible_windows", None)
+        self._stack = []
         if lister is None:
             return frames, None
         try:
@@ -417,6 +423,7 @@ class CaptureService:
         except CaptureError as exc:
             self._set_error(exc)
             return frames, None
+        self._stack = stack
         covered = excluded_visible(stack, self._privacy.window_reason, focused)
         if covered.unknown_geometry:
             return frames, covered.reasons[0]

@@ -29,6 +29,9 @@ class ScreenFrame:
     monitor: MonitorGeometry
     image: Image.Image  # RGB
     captured_at: datetime  # timezone-aware (UTC)
+    # The visible part of each window (and the desktop) in image pixels, top window first,
+    # where the platform gives the window stack (core/capture/layout.py); () = unknown.
+    pieces: tuple[tuple[int, int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

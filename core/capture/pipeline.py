@@ -45,7 +45,8 @@ class FramePipeline:
 
     def _read(self, frame: ScreenFrame) -> OcrResult:
         if isinstance(self._ocr, RegionOcr):
-            return self._ocr.recognize(frame.image, key=str(frame.monitor.index))
+            return self._ocr.recognize(frame.image, key=str(frame.monitor.index),
+                                       pieces=frame.pieces)
         return self._ocr.recognize(frame.image)
 
     def window_skip(self, window: ActiveWindow | None,

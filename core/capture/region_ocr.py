@@ -73,6 +73,12 @@ def _core(box: Box) -> Box:
     return (x0, y0 + quarter, x1, y1 - quarter)
 
 
+def _offset(line: OcrLine, dx: int, dy: int) -> OcrLine:
+    x0, y0, x1, y1 = line.box
+    return OcrLine(text=line.text, confidence=line.confidence,
+                   box=(x0 + dx, y0 + dy, x1 + dx, y1 + dy))
+
+
 def _shift(line: OcrLine, dy: int) -> OcrLine:
     x0, y0, x1, y1 = line.box
     return OcrLine(text=line.text, confidence=line.confidence, box=(x0, y0 - dy, x1, y1 - dy))
@@ -111,7 +117,7 @@ class RegionOcr:
 
     def __init__(self, ocr: Ocr, *, pad_px: int = 12, full_ratio: float = 0.6,
                  history: int = 4, scroll_min_area: float = 0.05,
-                 resync_every: int = 30) -> None:
+                 resync_every: int = 30, memory_px: int = 4 * 1920 * 1080) -> None:
         self._ocr = ocr
         self._pad = pad_px
         self._full_ratio = full_ratio
@@ -123,18 +129,55 @@ class RegionOcr:
         # drift for long.
         self._resync_every = resync_every
         self._partials: dict[str, int] = {}
+        # Remembered pixels are bounded (about four 1080p frames): windows come and go, and
+        # every piece of every layout would otherwise be kept.
+        self._memory_px = memory_px
+        self._used: dict[str, int] = {}
+        self._clock = 0
+        self._call_start = 0
         self.stats = RegionOcrStats()
 
     def forget(self) -> None:
         """Drop every remembered frame (pause, screen lock, idle)."""
         self._seen.clear()
+        self._partials.clear()
+        self._used.clear()
+        forget = getattr(self._ocr, "forget", None)
+        if callable(forget):
+            forget()  # the engine's remembered line readings (core/ocr.py)
 
-    def recognize(self, image: Image.Image, key: str = "") -> OcrResult:
+    def recognize(self, image: Image.Image, key: str = "",
+                  pieces: tuple[Box, ...] = ()) -> OcrResult:
+        """``pieces`` (core/capture/layout.py): the visible part of each window, top first;
+        each is read and remembered on its own, so a change in one window never spreads into
+        another, and the text of each window stays together."""
         image = image.convert("RGB") if image.mode != "RGB" else image
-        small = downscale(image)
         w, h = image.size
         self.stats.frames += 1
         self.stats.pixels_total += w * h
+        self._call_start = self._clock
+        if not pieces:
+            result, mode = self._recognize_keyed(image, key)
+            self.stats.last_mode = mode
+            self._prune()
+            return result
+        lines: list[OcrLine] = []
+        modes: set[str] = set()
+        for x0, y0, x1, y1 in pieces:
+            part, mode = self._recognize_keyed(image.crop((x0, y0, x1, y1)),
+                                               f"{key}@{x0},{y0},{x1},{y1}")
+            modes.add(mode)
+            lines.extend(_offset(line, x0, y0) for line in part.lines)
+        self.stats.last_mode = next((m for m in ("full", "regions", "scrolled", "reused")
+                                     if m in modes), "reused")
+        self._prune()
+        return OcrResult(tuple(lines))
+
+    def _recognize_keyed(self, image: Image.Image, key: str) -> tuple[OcrResult, str]:
+        small = downscale(image)
+        w, h = image.size
+        self._clock += 1
+        self._used[key] = self._clock
         candidates = [s for s in self._seen.get(key, []) if s.image.size == image.size]
         best: _Seen | None = None
         boxes: list[Box] = []
@@ -147,21 +190,41 @@ class RegionOcr:
             if changed == 0:
                 break
         if best is None or (boxes and self._partials.get(key, 0) >= self._resync_every):
-            result = self._full(image)
+            result, mode = self._full(image), "full"
         elif not boxes:
             self.stats.reused += 1
-            self.stats.last_mode = "reused"
-            result = best.ocr
+            result, mode = best.ocr, "reused"
         else:
             partial = self._partial(image, best, boxes)
-            result = partial if partial is not None else self._full(image)
+            if partial is None:
+                result, mode = self._full(image), "full"
+            else:
+                result, mode = partial
         # A frame read in parts (or reused) supersedes its reference; a fully read one is a
         # new scene (another window), and the old scene stays remembered for a switch back.
-        full = self.stats.last_mode == "full"
+        full = mode == "full"
         self._partials[key] = 0 if full else self._partials.get(key, 0) + 1
         derived = best if not full else None
         self._remember(key, _Seen(image=image, small=small, ocr=result), derived)
-        return result
+        return result, mode
+
+    def _prune(self) -> None:
+        """Keep what is remembered within ``memory_px`` pixels: the least recently used
+        pieces (windows since closed or moved) go first."""
+        total = sum(s.image.width * s.image.height
+                    for frames in self._seen.values() for s in frames)
+        for key in sorted(self._seen, key=lambda k: self._used.get(k, 0)):
+            if total <= self._memory_px:
+                break
+            frames = self._seen[key]
+            in_use = self._used.get(key, 0) > self._call_start  # read in this very call
+            while frames and total > self._memory_px and (len(frames) > 1 or not in_use):
+                gone = frames.pop()
+                total -= gone.image.width * gone.image.height
+            if not frames:
+                del self._seen[key]
+                self._partials.pop(key, None)
+                self._used.pop(key, None)
 
     def _remember(self, key: str, seen: _Seen, replaced: _Seen | None) -> None:
         frames = self._seen.setdefault(key, [])
@@ -172,11 +235,11 @@ class RegionOcr:
 
     def _full(self, image: Image.Image) -> OcrResult:
         self.stats.full_reads += 1
-        self.stats.last_mode = "full"
         self.stats.pixels_read += image.width * image.height
         return OcrResult(reading_order(self._ocr.recognize(image).lines))
 
-    def _partial(self, image: Image.Image, ref: _Seen, boxes: list[Box]) -> OcrResult | None:
+    def _partial(self, image: Image.Image, ref: _Seen,
+                 boxes: list[Box]) -> tuple[OcrResult, str] | None:
         w, h = image.size
         frame_area = w * h
         if sum(area(b) for b in boxes) > frame_area * 2:  # overlapping boxes: give up early
@@ -197,8 +260,7 @@ class RegionOcr:
             dirty.append(box)
         if not dirty:
             self.stats.reused += 1
-            self.stats.last_mode = "scrolled"
-            return OcrResult(reading_order(lines))
+            return OcrResult(reading_order(lines)), "scrolled"
         # Grow each changed rectangle over every previous line whose middle it touches (a
         # line that changed in part is read again whole); the padding added for context when
         # cropping does not grow it, so a change never spreads into a neighbouring window.
@@ -236,8 +298,7 @@ class RegionOcr:
                     continue  # a neighbour seen through the padding: the kept line stands
                 lines.append(OcrLine(text=line.text, confidence=line.confidence, box=box))
         self.stats.region_reads += 1
-        self.stats.last_mode = "regions"
-        return OcrResult(reading_order(lines))
+        return OcrResult(reading_order(lines)), "regions"
 
     @staticmethod
     def _apply_scroll(lines: list[OcrLine], box: Box,

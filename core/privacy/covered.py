@@ -115,4 +115,4 @@ def black_out(frame: ScreenFrame, boxes: Sequence[Box]) -> ScreenFrame | None:
     for x0, y0, x1, y1 in local:
         draw.rectangle((int(x0 * sx), int(y0 * sy), int(x1 * sx + 0.999) - 1,
                         int(y1 * sy + 0.999) - 1), fill="black")
-    return ScreenFrame(mon, image, frame.captured_at)
+    return ScreenFrame(mon, image, frame.captured_at, frame.pieces)

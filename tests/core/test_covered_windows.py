@@ -90,7 +90,7 @@ class RecordingOcr:
 
 
 def test_service_blacks_out_an_unfocused_excluded_window_before_ocr(tmp_path):
-    memory, config, paths = make_memory(tmp_path, "[capture]\nregion_ocr = false\n")
+    memory, config, paths = make_memory(tmp_path, "[capture]\nregion_ocr = false\nhold_s = 0\n")
     clock = ManualClock()
     ocr = RecordingOcr()
     screen = ScreenStub(Image.new("RGB", (800, 600), "white"), offsets=[(0, 0)])
