@@ -66,6 +66,8 @@ class OcrConfig:
     min_confidence: float = 0.5
     # Frames larger than this (longest side, pixels) are downscaled before OCR.
     max_side_px: int = 2000
+    # Use the 8-bit recogniser made at install time (core/ocr_int8.py) when it is there.
+    int8_recognizer: bool = True
 
 
 @dataclass(frozen=True)

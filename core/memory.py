@@ -160,7 +160,8 @@ def default_factories(config: Config) -> Factories:
         from core.ocr import RapidOcrEngine
 
         return RapidOcrEngine(min_confidence=config.ocr.min_confidence,
-                              max_side_px=config.ocr.max_side_px)
+                              max_side_px=config.ocr.max_side_px,
+                              int8=config.ocr.int8_recognizer)
 
     def embedder() -> Embedder:
         from core.retrieval.encoders import text_encoder_for

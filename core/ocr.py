@@ -10,6 +10,7 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -141,7 +142,8 @@ class RapidOcrEngine:
                  threads: int = 0, native_det: bool = False, det_band_px: int = 0,
                  band_overlap_px: int = 96, rec_batch: int = 0,
                  second_look: bool = True, angle_cls: bool = False,
-                 line_cache: int = 4096) -> None:
+                 line_cache: int = 4096, int8: bool = True,
+                 rec_model: Path | None = None) -> None:
         self._min_confidence = min_confidence
         # ``det_band_px`` > 0 (native_det only): the detector reads tall images in horizontal
         # bands of about this height instead of all at once. Its activations scale with the
@@ -170,6 +172,11 @@ class RapidOcrEngine:
         self._native_det = native_det
         self._max_side_px = max_side_px
         self._threads = threads
+        # The 8-bit recogniser made at install time (core/ocr_int8.py), when present and
+        # made from the installed model; the float one otherwise.
+        self._int8 = int8
+        self._rec_model = rec_model  # an explicit recogniser file (tests, benchmarks)
+        self.recognizer = "float"
         self._engine: Any = None
         self._lock = threading.Lock()
         # Readings of line images seen before, by pixel content (memory only): a line that
@@ -197,6 +204,14 @@ class RapidOcrEngine:
                     params["Rec.rec_batch_num"] = self._rec_batch
                 if self._threads > 0:
                     params["EngineConfig.onnxruntime.intra_op_num_threads"] = self._threads
+                rec_model = self._rec_model
+                if rec_model is None and self._int8:
+                    from core.ocr_int8 import int8_recognizer
+
+                    rec_model = int8_recognizer()
+                if rec_model is not None:
+                    params["Rec.model_path"] = str(rec_model)
+                    self.recognizer = rec_model.name
                 engine = RapidOCR(params=params)
                 _load_models_with_our_options(engine, self._threads, self._angle_cls)
                 self._engine = engine

@@ -450,7 +450,8 @@ class CaptureService:
             self._ocr = RapidOcrEngine(min_confidence=self._memory.config.ocr.min_confidence,
                                        max_side_px=self._memory.config.ocr.max_side_px,
                                        native_det=True, det_band_px=SERVICE_DET_BAND_PX,
-                                       rec_batch=1)
+                                       rec_batch=1,
+                                       int8=self._memory.config.ocr.int8_recognizer)
         if self._cfg.region_ocr:
             if self._region_ocr is None:
                 self._region_ocr = RegionOcr(self._ocr)

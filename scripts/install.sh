@@ -156,6 +156,16 @@ inputs_hash() {
     } | sha256sum | cut -d' ' -f1
 }
 
+ensure_ocr_int8() {
+    # The 8-bit OCR recogniser is derived from the installed float model (core/ocr_int8.py;
+    # ~10 s, once). Without it the app uses the float model: a warning, not a failure.
+    if "$VPY" -c 'import sys; from core.ocr_int8 import int8_recognizer; sys.exit(int8_recognizer() is None)' >/dev/null 2>&1; then
+        return 0
+    fi
+    log "ocr: making the 8-bit recogniser from the installed model (once)"
+    "$VPY" -m core.ocr_int8 || warn "the 8-bit OCR recogniser could not be made; OCR uses the float model"
+}
+
 launch() {
     ((LAUNCH)) || return 0
     if [[ -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" ]]; then
@@ -186,6 +196,7 @@ main() {
     # Fast path: nothing changed since the last successful install.
     if [[ -z "${AFTERIMAGE_FORCE:-}" && -x "$VPY" && -f "$STAMP" ]] && is_py311 "$VPY" \
             && [[ "$(cat "$STAMP")" == "$(inputs_hash)" ]] && llama_ok; then
+        ensure_ocr_int8
         log "up to date: $VENV (${APT_STATUS:-apt skipped}; $((SECONDS - START))s)"
         if [[ "$APT_STATUS" == MISSING:* ]]; then
             warn "system packages still missing (${APT_STATUS#MISSING: }); the GUI and the tests need them."
@@ -263,6 +274,7 @@ main() {
     # ---------------------------------------------------------------- check + stamp
     log "pip check"
     "$VPY" -m pip check --disable-pip-version-check
+    ensure_ocr_int8
     inputs_hash > "$STAMP"
     log "done in $((SECONDS - START))s: venv $VENV${APT_STATUS:+ ($APT_STATUS)}"
     if [[ "$APT_STATUS" == MISSING:* ]]; then

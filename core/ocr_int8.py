@@ -1,0 +1,171 @@
+"""An 8-bit copy of the OCR recogniser, made once at install time from the model RapidOCR ships.
+
+Recognition is most of OCR's cost, and three quarters of it is convolutions. Quantising the
+recogniser's convolutions to 8 bits (static, per channel, calibrated on rendered text lines)
+makes it ~1.6x cheaper on this machine's CPU and reads screen text as well as the float
+model (docs/benchmarks.md: text compared line by line, and the privacy filter set).
+
+The copy is *derived* from the installed ``rapidocr`` wheel's model, never downloaded:
+``python -m core.ocr_int8`` (run by scripts/install.sh and the packaging build) writes it to
+``assets/models/derived/`` with a manifest naming the source model's SHA-256. At run time
+:func:`int8_recognizer` returns it only when that manifest matches the installed source
+model; otherwise the float model is used and nothing else changes. Making the copy needs the
+``onnx`` package (a build-time tool); using it needs only onnxruntime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import random
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from core.errors import ModelError
+from core.resources import assets_dir
+
+_log = logging.getLogger(__name__)
+
+REC_HEIGHT = 48
+MODEL_NAME = "PP-OCRv6_rec_small"
+MANIFEST_VERSION = 1
+CALIBRATION_LINES = 64
+
+_WORDS = ("meeting budget review travel design river survey garden chapter figure table "
+          "method schedule results data team report draft archive recipe invoice Monday "
+          "Tuesday export settings Terminal build passed failed error warning commit branch "
+          "README config.toml https://example.org/path?q=1 user@example.com 2026-11-23 "
+          "14:05 $1,234.56 #42 (draft) [OK] src/main.py def __init__(self): -> {x: 1}").split()
+
+
+def source_model() -> Path:
+    """The float recogniser shipped in the rapidocr wheel (found without importing it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("the OCR models (package rapidocr) are not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "models" / f"{MODEL_NAME}.onnx"
+
+
+def derived_dir() -> Path:
+    return assets_dir() / "models" / "derived"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def int8_recognizer(folder: Path | None = None) -> Path | None:
+    """The 8-bit recogniser when it was made from the installed float model, else None."""
+    folder = folder or derived_dir()
+    model = folder / f"{MODEL_NAME}.int8.onnx"
+    manifest = folder / f"{MODEL_NAME}.int8.json"
+    if not model.is_file() or not manifest.is_file():
+        return None
+    try:
+        meta = json.loads(manifest.read_text())
+        source = source_model()
+        if meta.get("version") != MANIFEST_VERSION or meta.get("source_size") != \
+                source.stat().st_size or meta.get("source_sha256") != _sha256(source) or \
+                meta.get("sha256") != _sha256(model):
+            _log.info("ocr: the 8-bit recogniser does not match the installed model; "
+                      "using the float one")
+            return None
+    except (OSError, ValueError, ModelError):
+        return None
+    return model
+
+
+def _line_images(rng: random.Random) -> Iterator[npt.NDArray[np.float32]]:
+    """Rendered text lines, preprocessed as RapidOCR feeds its recogniser (height 48, width
+    by aspect, values in [-1, 1], channels first)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    for n in range(CALIBRATION_LINES):
+        size = rng.choice((11, 12, 13, 14, 16, 18, 20, 24))
+        font = ImageFont.load_default(size=size)
+        text = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(2, 12)))
+        dark = n % 4 == 3  # some light-on-dark lines (terminals, dark themes)
+        fg, bg = ((230, 230, 230), (30, 30, 30)) if dark else ((20, 20, 20), (250, 250, 250))
+        x0, y0, x1, y1 = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox((0, 0), text,
+                                                                           font=font)
+        pad = max(2, size // 4)
+        image = Image.new("RGB", (x1 - x0 + 2 * pad, y1 - y0 + 2 * pad), bg)
+        ImageDraw.Draw(image).text((pad - x0, pad - y0), text, fill=fg, font=font)
+        width = max(8, math.ceil(REC_HEIGHT * image.width / image.height))
+        line = image.resize((width, REC_HEIGHT), Image.Resampling.BILINEAR)
+        array = np.asarray(line, dtype=np.float32)[:, :, ::-1] / 255.0  # BGR like OpenCV
+        yield ((array - 0.5) / 0.5).transpose(2, 0, 1)[None].copy()
+
+
+def make_int8_recognizer(folder: Path | None = None, *, seed: int = 7) -> Path:
+    """Quantise the installed float recogniser into ``folder`` (default: the assets'
+    derived models). Needs the ``onnx`` package. Deterministic for a given source model."""
+    try:
+        import onnx
+        from onnx import version_converter
+        from onnxruntime.quantization import (
+            CalibrationDataReader,
+            CalibrationMethod,
+            QuantFormat,
+            QuantType,
+            quantize_static,
+        )
+    except ImportError as exc:
+        raise ModelError("making the 8-bit OCR model needs the onnx package") from exc
+    folder = folder or derived_dir()
+    source = source_model()
+    lines = list(_line_images(random.Random(seed)))
+
+    class Lines(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self._it = iter(lines)
+
+        def get_next(self) -> dict[str, npt.NDArray[np.float32]] | None:
+            item = next(self._it, None)
+            return None if item is None else {"x": item}
+
+    folder.mkdir(parents=True, exist_ok=True)
+    model = folder / f"{MODEL_NAME}.int8.onnx"
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        upgraded = Path(tmp) / "opset17.onnx"
+        # per-channel quantisation needs DequantizeLinear's axis (opset 13+); the shipped
+        # model is opset 11
+        onnx.save(version_converter.convert_version(onnx.load(str(source)), 17), str(upgraded))
+        staged = Path(tmp) / "int8.onnx"
+        quantize_static(str(upgraded), str(staged), Lines(), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8, op_types_to_quantize=["Conv"],
+                        calibrate_method=CalibrationMethod.MinMax)
+        staged.replace(model)
+    manifest = {"version": MANIFEST_VERSION, "source": source.name,
+                "source_size": source.stat().st_size, "source_sha256": _sha256(source),
+                "sha256": _sha256(model), "calibration_lines": len(lines), "seed": seed}
+    (folder / f"{MODEL_NAME}.int8.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return model
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        path = make_int8_recognizer()
+    except ModelError as exc:
+        print(f"8-bit OCR model not made: {exc}")
+        return 1
+    print(f"8-bit OCR recogniser: {path} ({path.stat().st_size / 2**20:.1f} MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""The 8-bit OCR recogniser derived at install time: made from the installed float model,
+used only when its manifest matches, and it reads screen text like the float model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from PIL import Image
+
+from core.ocr import RapidOcrEngine
+from core.ocr_int8 import MODEL_NAME, int8_recognizer, make_int8_recognizer
+from tests.support import render_text_png
+
+LINES = ["Quarterly budget review: travel 1,234.56 EUR (draft)",
+         "Meeting with the design team on 2026-11-23 at 14:05",
+         "git commit -m 'Fix the river survey export' && make test",
+         "Invoice #4521 due Monday, contact billing@example.com"]
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    pytest.importorskip("onnx", reason="the onnx package (dev extra) makes the 8-bit model")
+    folder = tmp_path_factory.mktemp("derived")
+    model = make_int8_recognizer(folder)
+    return folder, model
+
+
+def test_the_8bit_model_is_made_with_a_manifest_and_used_only_when_it_matches(made, tmp_path):
+    folder, model = made
+    assert int8_recognizer(folder) == model
+    assert model.stat().st_size < 16 * 2**20  # the float model is 20 MiB
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    manifest = copy / f"{MODEL_NAME}.int8.json"
+    meta = json.loads(manifest.read_text())
+    meta["source_sha256"] = "0" * 64  # made from another float model
+    manifest.write_text(json.dumps(meta))
+    assert int8_recognizer(copy) is None
+    shutil.copytree(folder, tmp_path / "tampered")
+    tampered = tmp_path / "tampered" / model.name
+    data = bytearray(tampered.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    tampered.write_bytes(bytes(data))
+    assert int8_recognizer(tmp_path / "tampered") is None
+    assert int8_recognizer(tmp_path / "missing") is None
+
+
+def test_the_8bit_model_reads_like_the_float_one(made, tmp_path):
+    _, model = made
+    png = render_text_png(tmp_path / "page.png", LINES, size=(1100, 260), font_size=22)
+    image = Image.open(png)
+    quick = RapidOcrEngine(native_det=True, det_band_px=384, rec_batch=1, rec_model=model)
+    exact = RapidOcrEngine(native_det=True, det_band_px=384, rec_batch=1, int8=False)
+    fast = [ln.text for ln in quick.recognize(image).lines]
+    slow = [ln.text for ln in exact.recognize(image).lines]
+    assert quick.recognizer.endswith(".int8.onnx") and exact.recognizer == "float"
+    assert fast == slow == LINES
