@@ -101,7 +101,8 @@ def _line_images(rng: random.Random) -> Iterator[npt.NDArray[np.float32]]:
         x0, y0, x1, y1 = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox((0, 0), text,
                                                                            font=font)
         pad = max(2, size // 4)
-        image = Image.new("RGB", (x1 - x0 + 2 * pad, y1 - y0 + 2 * pad), bg)
+        image = Image.new("RGB", (math.ceil(x1 - x0) + 2 * pad, math.ceil(y1 - y0) + 2 * pad),
+                          bg)
         ImageDraw.Draw(image).text((pad - x0, pad - y0), text, fill=fg, font=font)
         width = max(8, math.ceil(REC_HEIGHT * image.width / image.height))
         line = image.resize((width, REC_HEIGHT), Image.Resampling.BILINEAR)
