@@ -11,7 +11,7 @@ RapidOCR pipeline it replaces (bench/rapidocr_baseline.py), same models, same ru
    reading-order texts / length of the old one.
 2. **CPU and memory**: a bare process per engine and repeat (old and new alternate) loads
    the OCR in the service's background mode and reads the dense frame once: CPU seconds of
-   the read (``time.process_time``), peak RSS (``ru_maxrss``), RSS after loading, and whether
+   the read (``time.process_time``), peak RSS (VmHWM), RSS after loading, and whether
    cv2 was imported.
 
 The desktop grab is synthetic text, written to a temporary folder for the child processes
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -64,6 +63,18 @@ def _text(result) -> str:
     return "\n".join(line.text for line in reading_order(result.lines))
 
 
+def _changed_lines(old: str, new: str, limit: int = 6) -> list[list[str]]:
+    """The lines that differ, old then new (synthetic benchmark text)."""
+    import difflib
+
+    out: list[list[str]] = []
+    matcher = difflib.SequenceMatcher(a=old.splitlines(), b=new.splitlines(), autojunk=False)
+    for tag, i0, i1, j0, j1 in matcher.get_opcodes():
+        if tag != "equal":
+            out.append(["\n".join(old.splitlines()[i0:i1]), "\n".join(new.splitlines()[j0:j1])])
+    return out[:limit]
+
+
 def engines(options: dict, threads: int = 1):
     from bench.rapidocr_baseline import RapidOcrBaseline
     from core.ocr import RapidOcrEngine
@@ -85,6 +96,7 @@ def compare_text(frames: dict[str, list[Image.Image]], options: dict) -> dict:
             ta, tb = _text(a), _text(b)
             rows.append({"frame": f"{name}[{k}]", "cer": round(cer(ta, tb), 5),
                          "same_text": ta == tb, "chars": len(ta),
+                         "changed_lines": _changed_lines(ta, tb),
                          "lines_old_new": [len(a.lines), len(b.lines)],
                          "cpu_s_old_new": [round(t1 - t0, 2), round(t2 - t1, 2)]})
             print(f"  {rows[-1]}", flush=True)
@@ -143,13 +155,19 @@ def child(kind: str, image_path: str) -> None:
     print(json.dumps({
         "engine": kind, "read_cpu_s": round(read_cpu, 2), "load_cpu_s": round(load_cpu, 2),
         "rss_after_load_mb": round(rss_loaded), "rss_after_read_mb": round(_rss_mb()),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": round(_status_mb("VmHWM")),
         "lines": len(result.lines), "cv2_imported": "cv2" in sys.modules}))
 
 
 def _rss_mb() -> float:
+    return _status_mb("VmRSS")
+
+
+def _status_mb(field: str) -> float:
+    """A /proc/self/status memory figure in MB. VmHWM (peak RSS) belongs to this process's
+    address space; ``ru_maxrss`` would also count the parent's peak before exec."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 

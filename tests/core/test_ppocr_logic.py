@@ -21,6 +21,7 @@ from core.ppocr import (
     normalise_line,
     rec_width,
     resize_bilinear,
+    resize_u8,
     row_runs,
     sort_boxes,
     unclip_box,
@@ -198,10 +199,10 @@ def test_resize_and_regions_agree_with_opencv_where_it_is_installed():
     cv2 = pytest.importorskip("cv2")
     rng = np.random.default_rng(3)
     image = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
-    for h, w in ((48, 97), (20, 30), (37, 64), (64, 53)):
-        ours = np.rint(resize_bilinear(image, h, w))
+    for h, w in ((48, 97), (20, 30), (37, 64), (64, 53), (18, 97)):
         theirs = cv2.resize(image, (w, h)).astype(np.float32)
-        assert np.abs(ours - theirs).max() <= 1
+        assert np.abs(np.rint(resize_bilinear(image, h, w)) - theirs).max() <= 1
+        assert np.abs(resize_u8(image, h, w).astype(np.float32) - theirs).max() <= 1
     mask = rng.random((90, 120)) > 0.6
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     theirs = sorted([x, y, x + w - 1, y + h - 1] for x, y, w, h, _ in stats[1:n].tolist())
