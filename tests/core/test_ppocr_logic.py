@@ -209,3 +209,20 @@ def test_resize_and_regions_agree_with_opencv_where_it_is_installed():
     assert sorted(component_boxes(mask).tolist()) == theirs
     assert np.array_equal(dilate_2x2(mask),
                           cv2.dilate(mask.astype(np.uint8), np.ones((2, 2))).astype(bool))
+
+
+def test_missing_or_corrupt_models_give_a_clear_error(tmp_path, monkeypatch):
+    import importlib.util
+
+    from core import ppocr
+    from core.errors import ModelError
+
+    for name in (ppocr.DET_MODEL, ppocr.REC_MODEL):
+        (tmp_path / name).write_bytes(b"not an onnx model")
+    monkeypatch.setattr(ppocr, "model_dir", lambda: tmp_path)
+    with pytest.raises(ModelError, match="OCR models failed to load"):
+        ppocr.PpOcr().load()
+    monkeypatch.undo()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelError, match="not installed"):
+        ppocr.model_dir()
