@@ -38,8 +38,8 @@ def _covers(a: tuple[float, float, float, float], b: tuple[float, float, float, 
 
 def _upright_crop(array: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """The line's axis-aligned box with a margin (an eighth of its height above and below,
-    half of it at the ends): a second view of a line besides the detector's rectified
-    quad, which the recogniser sometimes reads differently."""
+    half of it at the ends): a second view of a line besides the detector's tight box,
+    which the recogniser sometimes reads differently."""
     x0, y0, x1, y1 = box
     h = max(1, y1 - y0)
     pad = max(3, h // 8)
@@ -139,8 +139,8 @@ class RapidOcrEngine:
 
     def _look_again(self, rgb: Image.Image, raw: list[Line]) -> list[Line]:
         """Re-read doubtful lines with the recogniser alone, from an upright crop of their
-        box with a little margin (a second view; the first is the detector's rectified
-        quad). At most ``SECOND_LOOKS`` lines per image, the least
+        box with a little margin (a second view; the first is the detector's tight
+        box). At most ``SECOND_LOOKS`` lines per image, the least
         confident first; ordinary lines are never read twice."""
         todo = sorted((i for i, (t, s, b) in enumerate(raw) if self.doubtful(t, s, b)),
                       key=lambda i: raw[i][1])[:SECOND_LOOKS]
