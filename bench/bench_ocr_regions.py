@@ -101,11 +101,21 @@ def change_detection_ms(renderer: DesktopRenderer, repeats: int = 50) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=6)
+    parser.add_argument("--baseline", action="store_true",
+                        help="the OpenCV-based RapidOCR pipeline the app used before "
+                             "(bench/rapidocr_baseline.py); results to ocr_regions_baseline.json")
     args = parser.parse_args()
     renderer = DesktopRenderer()
-    engine = RapidOcrEngine(native_det=True, threads=1)
+    if args.baseline:
+        from bench.rapidocr_baseline import RapidOcrBaseline
+
+        engine: RapidOcrEngine = RapidOcrBaseline(native_det=True, threads=1)  # type: ignore[assignment]
+    else:
+        engine = RapidOcrEngine(native_det=True, threads=1)
     engine.recognize(unchanged_trace(renderer, 1)[0])  # load the models outside the timing
-    out: dict = {"screen": "1920x1080", "engine": "RapidOCR PP-OCRv6 small, 1 thread",
+    name = ("RapidOCR 3.10 pipeline (OpenCV)" if args.baseline
+            else "PP-OCRv6 small via core/ppocr.py (no OpenCV)")
+    out: dict = {"screen": "1920x1080", "engine": f"{name}, 1 thread",
                  "change_detection": change_detection_ms(renderer), "traces": {}}
     traces = {
         "unchanged": (unchanged_trace(renderer, args.frames), False),
@@ -122,7 +132,8 @@ def main() -> None:
         "region_cpu_s": round(region_total, 3), "full_cpu_s": round(full_total, 3),
         "ratio": round(full_total / region_total, 2)}
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
+    target = RESULTS.with_name("ocr_regions_baseline.json") if args.baseline else RESULTS
+    target.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
 
 

@@ -1,58 +1,32 @@
-"""OCR with RapidOCR (PP-OCR ONNX models shipped inside the ``rapidocr`` wheel).
+"""OCR with PP-OCR: the ONNX models shipped inside the ``rapidocr`` wheel, run by
+:mod:`core.ppocr` (numpy + onnxruntime; no OpenCV, and RapidOCR's Python code is never
+imported).
 
 The engine is built on first use, off the import path, and reused. It never
-downloads: the models come with the package.
+downloads: the models come with the package. Its onnxruntime sessions follow this
+process's inference mode (core/inference.py: no spinning threads, no arena in the capture
+service).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from core.errors import ModelError
+from core.ppocr import PpOcr, crop_box
 from core.types import OcrLine, OcrResult
-
-_log = logging.getLogger(__name__)
-
-# RapidOCR builds its onnxruntime SessionOptions itself (OrtInferSession._init_sess_opts)
-# and only exposes thread counts. While one of our engines loads its three models, that
-# builder is wrapped so the options also get this process's inference mode
-# (core/inference.py: no spinning threads, no arena in the capture service). The models
-# are loaded eagerly under this lock, so no other RapidOCR construction sees the wrapper.
-_SESSION_HOOK_LOCK = threading.Lock()
 
 DOUBTFUL_SCORE = 0.75  # below this a long, sparse line gets a second look
 SECOND_LOOKS = 6  # lines read again per image, at most
+RAPIDOCR_TEXT_SCORE = 0.5  # lines under this are dropped unless the second look is on
 
-
-def _load_models_with_our_options(engine: Any, threads: int, cls: bool) -> None:
-    from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
-
-    from core.inference import configure_session_options
-
-    original = OrtInferSession.__dict__["_init_sess_opts"]
-
-    def init_sess_opts(cfg: Any) -> Any:
-        options = original.__func__(cfg)
-        configure_session_options(options, threads)
-        return options
-
-    with _SESSION_HOOK_LOCK:
-        OrtInferSession._init_sess_opts = staticmethod(init_sess_opts)  # type: ignore[method-assign]
-        try:
-            engine._load_det_model()
-            if cls:
-                engine._load_cls_model()
-            engine._load_rec_model()
-        finally:
-            OrtInferSession._init_sess_opts = original  # type: ignore[method-assign]
+Line = tuple[str, float, tuple[int, int, int, int]]
 
 
 def _covers(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
@@ -67,8 +41,8 @@ def _covers(a: tuple[float, float, float, float], b: tuple[float, float, float, 
 
 def _upright_crop(array: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """The line's axis-aligned box with a margin (an eighth of its height above and below,
-    half of it at the ends): a second view of a line besides the detector's rectified
-    quad, which the recogniser sometimes reads differently."""
+    half of it at the ends): a second view of a line besides the detector's tight box,
+    which the recogniser sometimes reads differently."""
     x0, y0, x1, y1 = box
     h = max(1, y1 - y0)
     pad = max(3, h // 8)
@@ -76,19 +50,17 @@ def _upright_crop(array: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarr
                                       max(0, x0 - h // 2):min(array.shape[1], x1 + h // 2)])
 
 
-def _source_box(array: np.ndarray, quad: np.ndarray) -> np.ndarray:
-    """The image pixels under a detected line's box (axis-aligned, rounded outwards)."""
-    x0, y0 = np.floor(quad.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(quad.max(axis=0)).astype(int)
+def _source_box(array: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The image pixels under a detected line's box."""
+    x0, y0, x1, y1 = box
     h, w = array.shape[:2]
-    return array[max(0, y0):min(h, y1 + 1), max(0, x0):min(w, x1 + 1)]
+    return array[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
 
 
 def line_key(crop: np.ndarray) -> bytes:
     """A line's identity, blind to where it is and to the detector's box jitter: its source
     pixels trimmed to those that differ from the corner colour (ink), hashed with their
-    shape. (The recogniser's input is resampled from the box's float corners, so it differs
-    by a shifted box even where the text on screen is identical.)"""
+    shape."""
     if crop.size == 0:
         return hashlib.blake2b(repr(crop.shape).encode("ascii"), digest_size=16).digest()
     grey = crop.mean(axis=2) if crop.ndim == 3 else crop
@@ -136,7 +108,10 @@ class LineCache:
 
 
 class RapidOcrEngine:
-    """Implements :class:`core.types.Ocr` with RapidOCR."""
+    """Implements :class:`core.types.Ocr` with PP-OCR (the models RapidOCR ships).
+
+    The name and options are RapidOCR's engine's: the pipeline is the same one
+    (core/ppocr.py), without its OpenCV dependency."""
 
     def __init__(self, *, min_confidence: float = 0.5, max_side_px: int = 2000,
                  threads: int = 0, native_det: bool = False, det_band_px: int = 0,
@@ -177,50 +152,29 @@ class RapidOcrEngine:
         self._int8 = int8
         self._rec_model = rec_model  # an explicit recogniser file (tests, benchmarks)
         self.recognizer = "float"
-        self._engine: Any = None
+        self._engine: PpOcr | None = None
         self._lock = threading.Lock()
         # Readings of line images seen before, by pixel content (memory only): a line that
         # merely moved (scrolling, a window switched back to, a region read again around a
         # typed word) is not recognised again. Recognition is most of OCR's cost.
         self._lines = LineCache(line_cache)
 
-    def _load(self) -> Any:
+    def _load(self) -> PpOcr:
         if self._engine is None:
-            try:
-                from rapidocr import RapidOCR
+            rec_model = self._rec_model
+            if rec_model is None and self._int8:
+                from core.ocr_int8 import int8_recognizer
 
-                params: dict[str, Any] = {
-                    "Global.log_level": "critical",
-                    "Global.max_side_len": self._max_side_px,
-                }
-                if self._native_det:
-                    params["Det.limit_type"] = "max"
-                    params["Det.limit_side_len"] = self._max_side_px
-                if not self._angle_cls:
-                    params["Global.use_cls"] = False
-                if self._second_look:
-                    params["Global.text_score"] = 0.0
-                if self._rec_batch > 0:
-                    params["Rec.rec_batch_num"] = self._rec_batch
-                if self._threads > 0:
-                    params["EngineConfig.onnxruntime.intra_op_num_threads"] = self._threads
-                rec_model = self._rec_model
-                if rec_model is None and self._int8:
-                    from core.ocr_int8 import int8_recognizer
-
-                    rec_model = int8_recognizer()
-                if rec_model is not None:
-                    params["Rec.model_path"] = str(rec_model)
-                    self.recognizer = rec_model.name
-                engine = RapidOCR(params=params)
-                _load_models_with_our_options(engine, self._threads, self._angle_cls)
-                self._engine = engine
-            except Exception as exc:  # noqa: BLE001 - any failure to build the engine
-                raise ModelError("the OCR engine (RapidOCR) failed to load; "
-                                 "reinstall Afterimage's dependencies") from exc
-            # RapidOCR installs its own log handlers; keep them quiet (they can echo text).
-            for name in ("RapidOCR", "rapidocr"):
-                logging.getLogger(name).setLevel(logging.CRITICAL)
+                rec_model = int8_recognizer()
+            if rec_model is not None:
+                self.recognizer = rec_model.name
+            engine = PpOcr(rec_model=rec_model,
+                           limit_type="max" if self._native_det else "min",
+                           limit_side_len=self._max_side_px if self._native_det else 736,
+                           max_side=self._max_side_px,
+                           rec_batch=self._rec_batch if self._rec_batch > 0 else 6,
+                           use_cls=self._angle_cls, threads=self._threads)
+            self._engine = engine.load()
         return self._engine
 
     def recognize(self, image: Image.Image) -> OcrResult:
@@ -233,32 +187,23 @@ class RapidOcrEngine:
             OcrLine(text=text, confidence=round(score, 4), box=box)
             for text, score, box in raw if score >= self._min_confidence and text.strip()))
 
-    def _read(self, rgb: Image.Image) -> list[tuple[str, float, tuple[int, int, int, int]]]:
-        """Every line the engine returns, with its score (no confidence filter)."""
+    def _read(self, rgb: Image.Image) -> list[Line]:
+        """Every line with text, with its score (no confidence filter beyond RapidOCR's own
+        0.5, which is off while the second look is on)."""
         engine = self._load()
-        array = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # BGR like OpenCV
+        array = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # BGR, as the models expect
         try:
             if self._banded(rgb.size):
-                txts, scores, boxes = self._recognize_banded(engine, array)
+                lines = self._recognize_banded(engine, array)
             else:
-                out = engine(array)
-                txts = getattr(out, "txts", None) or ()
-                scores = getattr(out, "scores", None) or ()
-                boxes = getattr(out, "boxes", None)
+                lines = engine.read(array)
         except ModelError:
             raise
         except Exception as exc:  # noqa: BLE001 - native engine errors of any kind
             raise ModelError("OCR failed on this frame") from exc
-        if boxes is None:
-            return []
-        lines = []
-        for text, score, quad in zip(txts, scores, boxes, strict=False):
-            pts = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
-            x0, y0 = pts.min(axis=0)
-            x1, y1 = pts.max(axis=0)
-            lines.append((str(text), float(score),
-                          (int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1)))))
-        return lines
+        floor = 0.0 if self._second_look else RAPIDOCR_TEXT_SCORE
+        return [(text, score, box) for text, score, box in lines
+                if text.strip() and score >= floor]
 
     @staticmethod
     def doubtful(text: str, score: float, box: tuple[int, int, int, int]) -> bool:
@@ -271,12 +216,10 @@ class RapidOcrEngine:
         expected = w / (0.55 * h)  # characters a line of this size holds
         return len(text.strip()) < 0.5 * expected
 
-    def _look_again(self, rgb: Image.Image,
-                    raw: list[tuple[str, float, tuple[int, int, int, int]]]
-                    ) -> list[tuple[str, float, tuple[int, int, int, int]]]:
+    def _look_again(self, rgb: Image.Image, raw: list[Line]) -> list[Line]:
         """Re-read doubtful lines with the recogniser alone, from an upright crop of their
-        box with a little margin (a second view; the first is the detector's rectified
-        quad). At most ``SECOND_LOOKS`` lines per image, the least
+        box with a little margin (a second view; the first is the detector's tight
+        box). At most ``SECOND_LOOKS`` lines per image, the least
         confident first; ordinary lines are never read twice."""
         todo = sorted((i for i, (t, s, b) in enumerate(raw) if self.doubtful(t, s, b)),
                       key=lambda i: raw[i][1])[:SECOND_LOOKS]
@@ -288,11 +231,9 @@ class RapidOcrEngine:
         for i in todo:
             array = _upright_crop(bgr, raw[i][2])
             try:
-                rec = engine.recognize_txt([array])
+                text, score = engine.recognize([array])[0]
             except Exception as exc:  # noqa: BLE001 - native engine errors of any kind
                 raise ModelError("OCR failed on this frame") from exc
-            text = str((rec.txts or ("",))[0])
-            score = float((rec.scores or (0.0,))[0])
             self.second_looks += 1
             if score >= DOUBTFUL_SCORE and text.strip():
                 out[i] = (text, score, raw[i][2])
@@ -300,7 +241,7 @@ class RapidOcrEngine:
 
     def _banded(self, size: tuple[int, int]) -> bool:
         """Detection in bands (one band for a short image) and recognition through the line
-        cache; RapidOCR's own one-call pipeline otherwise."""
+        cache; the plain one-pass pipeline otherwise."""
         w, h = size
         return self._band > 0 and max(w, h) <= self._max_side_px
 
@@ -317,51 +258,35 @@ class RapidOcrEngine:
         step = int(np.ceil((height - ov) / n))
         return [(i * step, min(height, i * step + step + ov)) for i in range(n)]
 
-    def _recognize_banded(self, engine: Any,
-                          array: np.ndarray) -> tuple[tuple[str, ...], tuple[float, ...], Any]:
+    def _recognize_banded(self, engine: PpOcr, array: np.ndarray) -> list[Line]:
         """Detection band by band (bounded memory), then one classification and recognition
         pass over the detected lines, cropped from the whole image. A line in an overlap is
         found by both bands and read once: detections are kept in order of their distance
         from a cut band edge (a line cut by an edge, or missed near it, is found whole by the
         neighbouring band) and one that mostly covers a kept one is a duplicate."""
-        det = engine._load_det_model()
         height = array.shape[0]
-        found: list[tuple[float, np.ndarray]] = []
+        found: list[tuple[float, tuple[int, int, int, int]]] = []
         for top, bottom in self.band_rows(height):
-            out = det(np.ascontiguousarray(array[top:bottom]))
-            if out.boxes is None:
-                continue
-            for raw in np.asarray(out.boxes, dtype=np.float32):
-                quad = raw.copy()
-                quad[:, 1] += top
-                y0, y1 = float(quad[:, 1].min()), float(quad[:, 1].max())
-                margin = min(y0 - top if top > 0 else np.inf,
-                             bottom - y1 if bottom < height else np.inf)
-                found.append((margin, quad))
+            for det in engine.detect(np.ascontiguousarray(array[top:bottom])):
+                x0, y0, x1, y1 = det.box
+                box = (x0, y0 + top, x1, y1 + top)
+                margin = min(box[1] - top if top > 0 else np.inf,
+                             bottom - box[3] if bottom < height else np.inf)
+                found.append((float(margin), box))
         found.sort(key=lambda item: -item[0])
-        quads: list[np.ndarray] = []
-        kept_boxes: list[tuple[float, float, float, float]] = []
-        for _, quad in found:
-            box = (float(quad[:, 0].min()), float(quad[:, 1].min()),
-                   float(quad[:, 0].max()), float(quad[:, 1].max()))
-            if any(_covers(box, other) for other in kept_boxes):
+        kept: list[tuple[int, int, int, int]] = []
+        for _, box in found:
+            if any(_covers(box, other) for other in kept):
                 continue
-            kept_boxes.append(box)
-            quads.append(quad)
-        if not quads:
-            return (), (), None
+            kept.append(box)
         # RapidOCR's own order: top to bottom, then left to right
-        quads.sort(key=lambda q: (float(q[0][1]), float(q[0][0])))
-        crops = engine.crop_text_regions(array, quads)
-        if engine.use_cls:
-            crops, _ = engine.cls_and_rotate(crops)
-        keys = [line_key(_source_box(array, quad)) for quad in quads]
+        kept.sort(key=lambda b: (b[1], b[0]))
+        keys = [line_key(_source_box(array, box)) for box in kept]
         known = {key: hit for key in set(keys) if (hit := self._lines.get(key)) is not None}
         misses = [i for i, key in enumerate(keys) if key not in known]
         if misses:
-            rec = engine.recognize_txt([crops[i] for i in misses])
-            for i, text, score in zip(misses, rec.txts or (), rec.scores or (), strict=False):
-                known[keys[i]] = (str(text), float(score))
+            read = engine.recognize([crop_box(array, kept[i]) for i in misses])
+            for i, (text, score) in zip(misses, read, strict=True):
+                known[keys[i]] = (text, score)
                 self._lines.put(keys[i], known[keys[i]])
-        read = [known.get(key, ("", 0.0)) for key in keys]
-        return (tuple(t for t, _ in read), tuple(v for _, v in read), np.stack(quads))
+        return [(*known[key], box) for key, box in zip(keys, kept, strict=True)]

@@ -46,12 +46,9 @@ _WORDS = ("meeting budget review travel design river survey garden chapter figur
 
 def source_model() -> Path:
     """The float recogniser shipped in the rapidocr wheel (found without importing it)."""
-    import importlib.util
+    from core.ppocr import REC_MODEL, model_dir
 
-    spec = importlib.util.find_spec("rapidocr")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the OCR models (package rapidocr) are not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "models" / f"{MODEL_NAME}.onnx"
+    return model_dir() / REC_MODEL
 
 
 def derived_dir() -> Path:

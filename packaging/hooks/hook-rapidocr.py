@@ -1,20 +1,14 @@
-"""RapidOCR: package data (config.yaml, default_models.yaml, the PP-OCR .onnx models and the
-arch_config.yaml its install check requires) are read relative to the package's __file__, so
-they go under <bundle>/rapidocr/ exactly as in site-packages.
+"""RapidOCR: only its PP-OCR .onnx models are bundled, under <bundle>/rapidocr/models/
+exactly as in site-packages (core/ppocr.py finds them through the package's location, without
+importing it).
 
-The package resolves ``rapidocr.main`` lazily (import_module) and picks its inference engine at
-run time; only the onnxruntime engine is bundled (the spec excludes the torch, paddle,
-openvino, tensorrt and MNN engines).
+None of the package's Python pipeline is bundled: Afterimage runs the models itself
+(core/ppocr.py), and that pipeline is what imports OpenCV, pyclipper, shapely and omegaconf
+(all excluded by afterimage.spec). Only ``rapidocr/__init__.py`` comes along (the spec's hidden
+import), so that the package is found; it imports nothing heavy.
 """
 
-from PyInstaller.utils.hooks import collect_data_files, collect_submodules
+from PyInstaller.utils.hooks import collect_data_files
 
-OTHER_ENGINES = ("pytorch", "paddle", "openvino", "tensorrt", "mnn")
-
-
-def _wanted(name: str) -> bool:
-    return not any(name.startswith(f"rapidocr.inference_engine.{e}") for e in OTHER_ENGINES)
-
-
-hiddenimports = collect_submodules("rapidocr", filter=_wanted)
-datas = collect_data_files("rapidocr", excludes=["**/.gitkeep", "**/*.pyi", "**/py.typed"])
+hiddenimports: list[str] = []
+datas = collect_data_files("rapidocr", includes=["models/*.onnx"])

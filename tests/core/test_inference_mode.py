@@ -25,9 +25,7 @@ def background():
 
 
 def _ocr_sessions(engine: RapidOcrEngine) -> list:
-    inner = engine._load()
-    models = [inner.text_det, inner.text_cls, inner.text_rec]
-    return [model.session.session for model in models if model is not None]
+    return engine._load().sessions()
 
 
 def test_background_ocr_sessions_use_one_quiet_thread_and_still_read(background, tmp_path):
@@ -57,13 +55,11 @@ def test_background_embedder_session(background):
 
 def test_interactive_mode_keeps_defaults():
     engine = RapidOcrEngine(native_det=True)
-    for session in _ocr_sessions(engine):
+    sessions = _ocr_sessions(engine)
+    assert len(sessions) == 2  # detector and recogniser (no classifier by default)
+    for session in sessions:
         options = session.get_session_options()
         assert options.intra_op_num_threads in (0, -1)  # onnxruntime picks per core
-    # the hook is gone once the models are loaded
-    from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
-
-    assert OrtInferSession._init_sess_opts.__qualname__.startswith("OrtInferSession")
 
 
 def test_lower_priority_raises_niceness():

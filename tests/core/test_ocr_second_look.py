@@ -12,8 +12,11 @@ from core.privacy.detectors import find_sensitive
 from tests.privacy_samples import sensitive_text_samples
 
 # Samples the native-scale read garbled with the angle classifier on (measured: the
-# recogniser returned 'tOo-t', 'Aut Bg Ba8F' or nothing for these lines).
+# recogniser returned 'tOo-t', 'Aut Bg Ba8F' or nothing for these lines). Since the boxes are
+# axis-aligned (core/ppocr.py) the classifier still flips the first and the last; the OpenAI
+# key line's upright box now scores 0.72 for "upside down", under the 0.9 that turns it.
 GARBLED = (42, 66, 80)  # a GitHub token, an OpenAI key, a JWT
+STILL_FLIPPED = (42, 80)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,8 @@ def classifying_engine():
 def test_long_tokens_are_read_for_the_detectors(samples, index, engine, classifying_engine):
     sample = samples[index]
     image = render(sample.lines)
-    assert not find_sensitive(classifying_engine.recognize(image).text)  # the old failure
+    if index in STILL_FLIPPED:  # the failure that turned the classifier off
+        assert not find_sensitive(classifying_engine.recognize(image).text)
     read = engine.recognize(image)
     assert {m.kind for m in find_sensitive(read.text)} == {sample.kind}
 

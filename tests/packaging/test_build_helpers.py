@@ -49,6 +49,35 @@ def test_check_reports_missing_models(tmp_path: Path) -> None:
     assert check_bundle.main([str(bundle)]) == 1
 
 
+def test_opencv_in_the_bundle_fails_the_check(tmp_path: Path) -> None:
+    bundle = tmp_path / "afterimage"
+    inner = bundle / "_internal"
+    for rel in check_bundle.REQUIRED.values():
+        _touch(inner / rel)
+    _touch(inner / "rapidocr" / "__init__.py")  # the package itself (models only) is fine
+    _touch(inner / "libopenblas.so.0")
+    assert check_bundle.check(bundle)["forbidden_opencv_files"] == []
+    assert check_bundle.main([str(bundle)]) == 0
+    _touch(inner / "cv2" / "cv2.abi3.so")
+    _touch(inner / "opencv_python_headless.libs" / "libavcodec-1.so")
+    _touch(inner / "libopencv_core.so.4.10")
+    report = check_bundle.check(bundle)
+    assert report["forbidden_opencv_files"] == [
+        "_internal/cv2/", "_internal/libopencv_core.so.4.10",
+        "_internal/opencv_python_headless.libs/"]
+    assert check_bundle.main([str(bundle)]) == 1
+
+
+def test_spec_excludes_opencv_and_rapidocr_pipeline() -> None:
+    spec = (ROOT / "packaging" / "afterimage.spec").read_text()
+    excludes = spec[spec.index("EXCLUDES = ["):spec.index("] + [f\"PySide6.")]
+    for module in ("cv2", "pyclipper", "shapely", "rapidocr.main", "rapidocr.ch_ppocr_det",
+                   "rapidocr.inference_engine"):
+        assert f'"{module}"' in excludes
+    hook = (ROOT / "packaging" / "hooks" / "hook-rapidocr.py").read_text()
+    assert "collect_submodules" not in hook and 'includes=["models/*.onnx"]' in hook
+
+
 def test_prune_drops_unused_qt_and_arrow_parts() -> None:
     binaries = [
         ("PySide6/Qt/plugins/platforms/libqxcb.so", "/nonexistent/libqxcb.so", "BINARY"),
