@@ -4,7 +4,8 @@
         --build-seconds 312.4 --report packaging/build-report.json
 
 Fails (exit 1) when the bundle holds CUDA or torch files (the image encoder is an optional
-download, never part of the bundle) or lacks a model that ships in a package.
+download, never part of the bundle), holds pylance (``lance``: the app never imports it),
+or lacks a model that ships in a package.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ FORBIDDEN_FILE = re.compile(
     re.IGNORECASE,
 )
 FORBIDDEN_DIRS = {"nvidia", "torch", "torchvision", "triton", "open_clip", "cuda"}
+# Packages the app never imports that must stay out of the bundle (paths relative to the
+# library folder). pylance: 214 MiB, a test-only tool since core/shred.py (docs/security.md).
+FORBIDDEN_PACKAGES = {
+    "pylance (lance)": re.compile(r"^(lance|pylance-[^/]*\.dist-info)$"),
+}
 
 # What must be inside the bundle for the packaged models to be found at run time
 # (paths relative to the folder that holds the Python packages: _internal/ or Resources/).
@@ -37,8 +43,6 @@ REQUIRED = {
     "rapidocr rec model": "rapidocr/models/PP-OCRv6_rec_small.onnx",
     "rapidocr cls model": "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
     "app icon": "assets/icons/afterimage.svg",
-    # lancedb's table.to_lance() (core/store.py) imports pylance.
-    "lance library": "lance/lance.abi3.so",
 }
 # Present when the optional packages were installed at build time.
 OPTIONAL = {
@@ -58,6 +62,13 @@ def forbidden_files(bundle: Path) -> list[str]:
         elif FORBIDDEN_FILE.match(path.name):
             hits.append(str(rel))
     return sorted(hits)
+
+
+def forbidden_packages(bundle: Path) -> list[str]:
+    """Top-level entries of the library folder that must not be bundled."""
+    inner = internal_dir(bundle)
+    return sorted(f"{what}: {entry.name}" for entry in inner.iterdir()
+                  for what, pattern in FORBIDDEN_PACKAGES.items() if pattern.match(entry.name))
 
 
 def tree_bytes(path: Path) -> int:
@@ -99,6 +110,7 @@ def check(bundle: Path) -> dict[str, Any]:
         "bundle_mib": round(size / 2**20, 1),
         "files": len(files),
         "forbidden_cuda_torch_files": forbidden_files(bundle),
+        "forbidden_packages": forbidden_packages(bundle),
         "missing_required": missing,
         "optional_components": optional,
         "largest_components": component_sizes(bundle),
@@ -133,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
                            "kept_unstripped": stripped.get("kept_unsafe", [])}
     report["bundle"] = str(args.bundle.resolve().relative_to(Path.cwd().resolve())) \
         if args.bundle.resolve().is_relative_to(Path.cwd().resolve()) else str(args.bundle)
-    ok = not report["forbidden_cuda_torch_files"] and not report["missing_required"]
+    ok = not report["forbidden_cuda_torch_files"] and not report["missing_required"] \
+        and not report["forbidden_packages"]
     report["ok"] = ok
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n")
@@ -146,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     if report["forbidden_cuda_torch_files"]:
         print("FAIL: CUDA/torch files in the bundle:\n  "
               + "\n  ".join(report["forbidden_cuda_torch_files"][:20]), file=sys.stderr)
+    if report["forbidden_packages"]:
+        print("FAIL: packages the app never loads are in the bundle: "
+              + ", ".join(report["forbidden_packages"]), file=sys.stderr)
     if report["missing_required"]:
         print("FAIL: missing from the bundle: " + ", ".join(report["missing_required"]),
               file=sys.stderr)
