@@ -10,8 +10,8 @@ least 10% of it is deleted, so on its own it leaves small deletions on disk.
 1. The fragments that carry deletions are named by their deletion files
    (``_deletions/{fragment_id}-{version}-{n}.arrow|bin``, the Lance format layout).
 2. Every surviving row of those fragments is re-written with one
-   ``merge_insert(key).when_matched_update_all()`` per chunk. An update deletes the old
-   copy, so each such fragment ends fully deleted and Lance drops it from the manifest.
+   ``merge_insert(key).when_matched_update_all()`` per chunk of ``chunk`` rows. An update
+   deletes the old copy, so each such fragment ends fully deleted and Lance drops it.
    Every commit is atomic: a surviving row always exists in the old fragment or in the
    new one, never in neither (R9).
 3. ``optimize(cleanup_older_than=timedelta(0))`` removes every old version and every
@@ -100,7 +100,7 @@ def _cleanup(table: Any) -> None:
     table.checkout_latest()
 
 
-def shred_deleted(table: Any, folder: Path, *, key: str = "id", chunk: int = 256) -> int:
+def shred_deleted(table: Any, folder: Path, *, key: str = "id", chunk: int = 1024) -> int:
     """Physically remove every deleted row of ``table`` (stored in ``folder``) and every
     old version. Returns how many surviving rows had to be re-written."""
     rewritten = 0

@@ -63,6 +63,9 @@ _BLOB_SCHEMA = pa.schema([
 ])
 _SCHEMAS = {MEMORIES: _MEMORY_SCHEMA, THUMBS: _BLOB_SCHEMA, FRAMES: _BLOB_SCHEMA}
 TABLES = (MEMORIES, THUMBS, FRAMES)
+# Rows per re-write commit when shredding deletions (~10-30 MB each: a memory row is
+# ~1.5-3 KB, a thumbnail ~15 KB, a frame 90-300 KB; bench/bench_shred.py).
+_SHRED_CHUNK = {MEMORIES: 4096, THUMBS: 1024, FRAMES: 64}
 # The sealed (encrypted) columns of each table, for re-keying.
 SEALED_COLUMNS = {MEMORIES: ("payload", "vectors"), THUMBS: ("data",), FRAMES: ("data",)}
 
@@ -540,8 +543,7 @@ class EncryptedStore:
             if table is None:
                 continue
             try:
-                shred_deleted(table, self._root / f"{name}.lance",
-                              chunk=256 if name == MEMORIES else 32)
+                shred_deleted(table, self._root / f"{name}.lance", chunk=_SHRED_CHUNK[name])
             except Exception as exc:  # noqa: BLE001
                 raise _store_error("remove deleted data from disk", exc) from exc
 
