@@ -9,8 +9,9 @@ tier (SECURITY.md R1). Three tables:
 ``thumbs``    id, bucket, key_id, data (sealed JPEG thumbnail)
 ``frames``    id, bucket, key_id, data (sealed full screenshot, WebP/JPEG)
 
-Deletions are made physical: rows are deleted, deletions materialised by
-compaction, and every old table version is cleaned up (``purge``).
+Deletions are made physical: rows are deleted, the surviving rows of every fragment
+that held a deleted row are re-written, and every old table version is cleaned up
+(``purge``, ``core.shred``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from __future__ import annotations
 import errno
 import logging
 import shutil
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from core.records import (
     encode_payload,
     encode_vectors,
 )
+from core.shred import shred_deleted
 from core.vault import DataKey, FieldRef, Vault, open_field, seal_field
 
 _log = logging.getLogger(__name__)
@@ -63,6 +63,9 @@ _BLOB_SCHEMA = pa.schema([
 ])
 _SCHEMAS = {MEMORIES: _MEMORY_SCHEMA, THUMBS: _BLOB_SCHEMA, FRAMES: _BLOB_SCHEMA}
 TABLES = (MEMORIES, THUMBS, FRAMES)
+# Rows per re-write commit when shredding deletions (~10-30 MB each: a memory row is
+# ~1.5-3 KB, a thumbnail ~15 KB, a frame 90-300 KB; bench/bench_shred.py).
+_SHRED_CHUNK = {MEMORIES: 4096, THUMBS: 1024, FRAMES: 64}
 # The sealed (encrypted) columns of each table, for re-keying.
 SEALED_COLUMNS = {MEMORIES: ("payload", "vectors"), THUMBS: ("data",), FRAMES: ("data",)}
 
@@ -282,7 +285,8 @@ class EncryptedStore:
             return set()
         try:
             table.checkout_latest()
-            column = table.to_lance().to_table(columns=["id"]).column("id").to_pylist()
+            column = table.search().select(["id"]).limit(None).to_arrow() \
+                .column("id").to_pylist()
         except Exception as exc:  # noqa: BLE001
             raise _store_error("read memory ids", exc) from exc
         return {str(x) for x in column}
@@ -306,8 +310,8 @@ class EncryptedStore:
             chunk = list(ids[start:start + 500])
             try:
                 table.checkout_latest()
-                data = table.to_lance().to_table(
-                    filter=f"id IN ({_quote_ids(chunk)})").to_pylist()
+                data = table.search().where(f"id IN ({_quote_ids(chunk)})") \
+                    .limit(None).to_arrow().to_pylist()
             except Exception as exc:  # noqa: BLE001
                 raise _store_error("read memories", exc) from exc
             for row in data:
@@ -335,9 +339,9 @@ class EncryptedStore:
         try:
             table.checkout_latest()
             for start in range(0, len(ids), 500):
-                got = table.to_lance().to_table(
-                    columns=["id", "tier"],
-                    filter=f"id IN ({_quote_ids(ids[start:start + 500])})").to_pylist()
+                got = table.search() \
+                    .where(f"id IN ({_quote_ids(ids[start:start + 500])})") \
+                    .select(["id", "tier"]).limit(None).to_arrow().to_pylist()
                 current.update({r["id"]: int(r["tier"]) for r in got})
         except Exception as exc:  # noqa: BLE001
             raise _store_error("read memories", exc) from exc
@@ -532,22 +536,14 @@ class EncryptedStore:
         return deleted
 
     def purge(self) -> None:
-        """Make deletions physical: materialise them and drop every old version."""
+        """Make deletions physical: re-write the survivors of every fragment that holds
+        deleted rows and drop every old version (``core.shred``, docs/security.md)."""
         for name in (MEMORIES, THUMBS, FRAMES):
             table = self._table(name, create=False)
             if table is None:
                 continue
             try:
-                with warnings.catch_warnings():
-                    # compact_files/cleanup_old_versions are deprecated in lancedb 0.40 but
-                    # are the measured way to materialise deletions (SECURITY.md); the
-                    # cleanup_older_than=0 warning is the point: old versions must go.
-                    # Readers re-check out the latest version before every read.
-                    warnings.simplefilter("ignore")
-                    table.compact_files(materialize_deletions=True,
-                                        materialize_deletions_threshold=0.0)
-                    table.optimize(cleanup_older_than=timedelta(0))
-                    table.cleanup_old_versions(timedelta(0))
+                shred_deleted(table, self._root / f"{name}.lance", chunk=_SHRED_CHUNK[name])
             except Exception as exc:  # noqa: BLE001
                 raise _store_error("remove deleted data from disk", exc) from exc
 
@@ -579,7 +575,7 @@ class EncryptedStore:
         columns = ["id", "bucket", "key_id"] + (["tier"] if name == MEMORIES else [])
         try:
             table.checkout_latest()
-            data = table.to_lance().to_table(columns=columns)
+            data = table.search().select(columns).limit(None).to_arrow()
         except Exception as exc:  # noqa: BLE001
             raise _store_error(f"read {name}", exc) from exc
         ids = data.column("id").to_pylist()
@@ -596,7 +592,8 @@ class EncryptedStore:
             return _SCHEMAS[name].empty_table()
         try:
             table.checkout_latest()
-            return table.to_lance().to_table(filter=where)
+            data = table.search().where(where).limit(None).to_arrow()
+            return data.select(_SCHEMAS[name].names).cast(_SCHEMAS[name])
         except Exception as exc:  # noqa: BLE001
             raise _store_error(f"read {name}", exc) from exc
 

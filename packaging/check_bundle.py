@@ -5,7 +5,8 @@
 
 Fails (exit 1) when the bundle holds CUDA or torch files (the image encoder is an optional
 download, never part of the bundle), holds OpenCV (the app reads the OCR models without it,
-core/ppocr.py) or lacks a model that ships in a package.
+core/ppocr.py), holds pylance (``lance``: the app never imports it), or lacks a model that
+ships in a package.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ FORBIDDEN_DIRS = {"nvidia", "torch", "torchvision", "triton", "open_clip", "cuda
 OPENCV_DIRS = {"cv2", "opencv_python.libs", "opencv_python_headless.libs",
                "opencv_contrib_python.libs", "opencv_contrib_python_headless.libs"}
 OPENCV_FILE = re.compile(r"^(lib)?opencv_", re.IGNORECASE)
+# Packages the app never imports that must stay out of the bundle (paths relative to the
+# library folder). pylance: 214 MiB, a test-only tool since core/shred.py (docs/security.md).
+FORBIDDEN_PACKAGES = {
+    "pylance (lance)": re.compile(r"^(lance|pylance-[^/]*\.dist-info)$"),
+}
 
 # What must be inside the bundle for the packaged models to be found at run time
 # (paths relative to the folder that holds the Python packages: _internal/ or Resources/).
@@ -42,8 +48,6 @@ REQUIRED = {
     "rapidocr rec model": "rapidocr/models/PP-OCRv6_rec_small.onnx",
     "rapidocr cls model": "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
     "app icon": "assets/icons/afterimage.svg",
-    # lancedb's table.to_lance() (core/store.py) imports pylance.
-    "lance library": "lance/lance.abi3.so",
 }
 # Present when the optional packages were installed at build time.
 OPTIONAL = {
@@ -74,6 +78,11 @@ def opencv_files(bundle: Path) -> list[str]:
         elif path.is_file() and OPENCV_FILE.match(path.name):
             hits.append(str(rel))
     return sorted(hits)
+def forbidden_packages(bundle: Path) -> list[str]:
+    """Top-level entries of the library folder that must not be bundled."""
+    inner = internal_dir(bundle)
+    return sorted(f"{what}: {entry.name}" for entry in inner.iterdir()
+                  for what, pattern in FORBIDDEN_PACKAGES.items() if pattern.match(entry.name))
 
 
 def tree_bytes(path: Path) -> int:
@@ -116,6 +125,7 @@ def check(bundle: Path) -> dict[str, Any]:
         "files": len(files),
         "forbidden_cuda_torch_files": forbidden_files(bundle),
         "forbidden_opencv_files": opencv_files(bundle),
+        "forbidden_packages": forbidden_packages(bundle),
         "missing_required": missing,
         "optional_components": optional,
         "largest_components": component_sizes(bundle),
@@ -151,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     report["bundle"] = str(args.bundle.resolve().relative_to(Path.cwd().resolve())) \
         if args.bundle.resolve().is_relative_to(Path.cwd().resolve()) else str(args.bundle)
     ok = (not report["forbidden_cuda_torch_files"] and not report["forbidden_opencv_files"]
-          and not report["missing_required"])
+          and not report["missing_required"] and not report["forbidden_packages"])
     report["ok"] = ok
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n")
@@ -167,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     if report["forbidden_opencv_files"]:
         print("FAIL: OpenCV in the bundle (afterimage.spec should exclude it):\n  "
               + "\n  ".join(report["forbidden_opencv_files"][:20]), file=sys.stderr)
+    if report["forbidden_packages"]:
+        print("FAIL: packages the app never loads are in the bundle: "
+              + ", ".join(report["forbidden_packages"]), file=sys.stderr)
     if report["missing_required"]:
         print("FAIL: missing from the bundle: " + ", ".join(report["missing_required"]),
               file=sys.stderr)

@@ -142,8 +142,11 @@ def deb_version(meta: AppMetadata) -> str:
     return f"{meta.version}-1"
 
 
+CHAT_MODEL_PACKAGE_SUFFIX = "-chat-model"
+
+
 def deb_control(meta: AppMetadata, *, arch: str, installed_size_kib: int,
-                depends: list[str]) -> str:
+                depends: list[str], recommends: list[str] | None = None) -> str:
     summary = meta.summary.rstrip(".")
     summary = summary[0].lower() + summary[1:]
     body = "\n".join(" " + line for line in _wrap(meta.description, 72))
@@ -154,9 +157,32 @@ def deb_control(meta: AppMetadata, *, arch: str, installed_size_kib: int,
         ("Maintainer", meta.maintainer),
         ("Installed-Size", str(installed_size_kib)),
         ("Depends", ", ".join(depends)),
+        ("Recommends", ", ".join(recommends or [])),
         ("Section", "utils"),
         ("Priority", "optional"),
         ("Description", f"{summary}\n{body}"),
+    ]
+    return "".join(f"{key}: {value}\n" for key, value in fields if value)
+
+
+def deb_control_chat_model(meta: AppMetadata, *, installed_size_kib: int) -> str:
+    """The built-in chat model (Gemma 3 270M) as its own package, which the app Recommends
+    (``DEB_SPLIT_MODEL=1 installer/linux/build_deb.sh``): installs the model file into the
+    app's bundle folder, where the app looks for it; without it `ask` says how to get one."""
+    fields = [
+        ("Package", meta.name + CHAT_MODEL_PACKAGE_SUFFIX),
+        ("Version", deb_version(meta)),
+        ("Architecture", "all"),
+        ("Maintainer", meta.maintainer),
+        ("Installed-Size", str(installed_size_kib)),
+        ("Depends", f"{meta.name} (= {deb_version(meta)})"),
+        ("Enhances", meta.name),
+        ("Section", "utils"),
+        ("Priority", "optional"),
+        ("Description", f"built-in chat model for {meta.display_name}\n"
+         " Gemma 3 270M (GGUF, Q4_K_M), the local model that answers `afterimage ask`\n"
+         " and the chat panel without any download. Gemma is provided under and\n"
+         " subject to the Gemma Terms of Use, shipped next to the model."),
     ]
     return "".join(f"{key}: {value}\n" for key, value in fields if value)
 
@@ -345,8 +371,8 @@ def iss_defines(meta: AppMetadata) -> str:
 
 # ---------------------------------------------------------------- command line
 
-RENDERERS = ("desktop", "autostart", "deb-control", "deb-copyright", "deb-changelog", "manpage",
-             "info-plist", "launch-agent", "iss-defines")
+RENDERERS = ("desktop", "autostart", "deb-control", "deb-control-chat-model", "deb-copyright",
+             "deb-changelog", "manpage", "info-plist", "launch-agent", "iss-defines")
 
 
 def render(kind: str, meta: AppMetadata, args: argparse.Namespace) -> bytes:
@@ -356,8 +382,11 @@ def render(kind: str, meta: AppMetadata, args: argparse.Namespace) -> bytes:
         return autostart_entry(meta).encode()
     if kind == "deb-control":
         depends = [d.strip() for d in (args.depends or "").split(",") if d.strip()]
+        recommends = [d.strip() for d in (args.recommends or "").split(",") if d.strip()]
         return deb_control(meta, arch=args.arch, installed_size_kib=args.installed_size,
-                           depends=depends).encode()
+                           depends=depends, recommends=recommends).encode()
+    if kind == "deb-control-chat-model":
+        return deb_control_chat_model(meta, installed_size_kib=args.installed_size).encode()
     if kind == "deb-copyright":
         return deb_copyright(meta).encode()
     if kind == "deb-changelog":
@@ -383,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--arch", default="amd64", help="deb-control: Debian architecture")
     r.add_argument("--installed-size", type=int, default=0, help="deb-control: KiB")
     r.add_argument("--depends", default="", help="deb-control: comma-separated")
+    r.add_argument("--recommends", default="", help="deb-control: comma-separated")
     r.add_argument("--app-path", default="/Applications/Afterimage.app",
                    help="launch-agent: where Afterimage.app is installed")
     args = parser.parse_args(argv)

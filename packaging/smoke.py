@@ -6,7 +6,8 @@
 
 Under a private Xvfb + openbox session: ``--version``, ``init``, ``capture --once`` of a real
 window, ``import`` of a screenshot, ``search`` for both, ``stats``, ``ask`` with the built-in model
-(used where the bundle ships it, not copied into the user's folders), the GUI (time to
+(used where the bundle ships it, not copied into the user's folders), ``forget`` of the
+imported memory (gone from ``search``) and ``maintain``, the GUI (time to
 first window and a screenshot in packaging/smoke/gui.png). With --deb, then ``apt-get
 remove`` and ``apt-get purge``: both must leave the user's vault byte-for-byte in place.
 Results go to packaging/smoke-report.json; exit 1 when a step failed.
@@ -109,11 +110,13 @@ def cli_steps(s: Smoke, version: str, tmp: Path) -> None:
         hits = json.loads(out.stdout)
         ok = bool(hits) and hits[0]["title"] == TITLE and "5521" in hits[0]["snippet"]
         s.check("search", ok, out.stdout[:300])
+    imported_id = None
     out = s.run("search_import", "search", "zebra quartz invoice", "--json")
     if out.returncode == 0:
         hits = json.loads(out.stdout)
         s.check("search_import", bool(hits) and hits[0]["source"] == shot.name,
                 out.stdout[:300])
+        imported_id = hits[0]["id"] if hits else None
 
     out = s.run("stats", "stats", "--json")
     if out.returncode == 0:
@@ -130,6 +133,25 @@ def cli_steps(s: Smoke, version: str, tmp: Path) -> None:
         s.check("ask", bool(str(answer.get("answer", "")).strip())
                 and answer.get("model") == "gemma-3-270m", out.stdout[:300])
     embedded_model_steps(s)
+    if imported_id:
+        forget_steps(s, imported_id, shot.name)
+
+
+def forget_steps(s: Smoke, memory_id: str, source: str) -> None:
+    """Forget the imported memory (deletions shredded with lancedb alone: no pylance in the
+    bundle), then it is gone from search; ``maintain`` runs clean."""
+    out = s.run("forget", "forget", "--id", memory_id, "--yes", "--json")
+    if out.returncode == 0:
+        s.check("forget", json.loads(out.stdout).get("memories") == 1, out.stdout[:300])
+    out = s.run("search_forgotten", "search", "zebra quartz invoice", "--limit", "20",
+                "--json")
+    if out.returncode == 0:
+        hits = json.loads(out.stdout)
+        s.check("search_forgotten", all(h.get("source") != source for h in hits),
+                out.stdout[:300])
+    out = s.run("maintain", "maintain", "--json")
+    if out.returncode == 0:
+        s.check("maintain", True, out.stdout[:300])
 
 
 def embedded_model_steps(s: Smoke) -> None:

@@ -20,7 +20,7 @@ import secrets
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import pyarrow as pa
 from core.chat.answer import Answer, Citation
 from core.errors import DecryptionFailed, InvalidInput, KeyMissing, StoreError
 from core.records import bucket_of
+from core.shred import shred_deleted
 from core.vault import FieldRef, Vault, open_field, seal_field
 
 _log = logging.getLogger(__name__)
@@ -242,19 +243,13 @@ class ConversationStore:
         return removed
 
     def purge(self) -> None:
-        """Materialise deletions and drop every old version (SECURITY.md, store facts)."""
+        """Make deleted turns physical and drop every old version (``core.shred``)."""
         table = self._open(create=False)
         if table is None:
             return
         try:
-            # lancedb's own compact_files/cleanup_old_versions are deprecated wrappers of
-            # these Lance dataset calls (never with delete_unverified; see SECURITY.md).
-            dataset = table.to_lance()
-            dataset.optimize.compact_files(materialize_deletions=True,
-                                           materialize_deletions_threshold=0.0)
-            table.checkout_latest()
-            table.to_lance().cleanup_old_versions(older_than=timedelta(0))
-            table.checkout_latest()
+            # Re-write the survivors of fragments holding deleted turns, drop old versions.
+            shred_deleted(table, self._root / f"{TURNS}.lance")
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"deleted chat turns could not be removed from disk "
                              f"({type(exc).__name__})") from exc

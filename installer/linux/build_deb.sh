@@ -7,7 +7,11 @@
 # hicolor icons, the man page, /usr/share/doc/afterimage, and the capture service's autostart
 # entry in /usr/share/afterimage/autostart/ (installed per user by the app, not system-wide:
 # see docs/packaging.md). Depends are computed from the bundle's ELF files.
-# Environment: AFTERIMAGE_VENV (python for the helpers), DEB_COMPRESSION (xz|zstd|gzip; xz).
+# Environment: AFTERIMAGE_VENV (python for the helpers), DEB_COMPRESSION (xz|zstd|gzip; xz),
+# DEB_SPLIT_MODEL=1: the built-in chat model (_internal/models/, Gemma 3 270M, ~242 MiB) goes
+# into its own package build/deb-split/afterimage-chat-model_<version>-1_all.deb (the core
+# package next to it), which afterimage Recommends
+# (apt installs it by default; --no-install-recommends leaves it out). Not used by CI yet.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -27,6 +31,9 @@ VERSION="$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["version"])' < 
 ARCH="$(dpkg --print-architecture)"
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
 OUT_DIR="$ROOT/build/deb"
+# A split build goes to its own folder: build/deb/ keeps the one-package .deb that CI,
+# smoke.sh and bench_bundle.py pick up.
+[[ "${DEB_SPLIT_MODEL:-0}" == 1 ]] && OUT_DIR="$ROOT/build/deb-split"
 STAGE="$OUT_DIR/stage"
 DEB="$OUT_DIR/${NAME}_${VERSION}-1_${ARCH}.deb"
 
@@ -61,11 +68,32 @@ find "$STAGE" -type d -exec chmod 755 {} +
 find "$STAGE" -type f ! -path "$STAGE/DEBIAN/*" -exec chmod 644 {} +
 chmod 755 "$STAGE/opt/$NAME/$NAME"
 
+RECOMMENDS=""
+MODEL_DEB=""
+if [[ "${DEB_SPLIT_MODEL:-0}" == 1 && -d "$STAGE/opt/$NAME/_internal/models" ]]; then
+    MODEL_NAME="$NAME-chat-model"
+    MSTAGE="$OUT_DIR/stage-model"
+    MODEL_DEB="$OUT_DIR/${MODEL_NAME}_${VERSION}-1_all.deb"
+    echo "==> splitting the chat model into $MODEL_NAME"
+    rm -rf "$MSTAGE" && mkdir -p "$MSTAGE/DEBIAN" "$MSTAGE/opt/$NAME/_internal" \
+        "$MSTAGE/usr/share/doc/$MODEL_NAME"
+    mv "$STAGE/opt/$NAME/_internal/models" "$MSTAGE/opt/$NAME/_internal/models"
+    cp "$STAGE/usr/share/doc/$NAME/copyright" "$STAGE/usr/share/doc/$NAME/changelog.Debian.gz" \
+        "$MSTAGE/usr/share/doc/$MODEL_NAME/"
+    MSIZE_KIB="$(du -sk --apparent-size "$MSTAGE" --exclude=DEBIAN | cut -f1)"
+    meta render deb-control-chat-model --installed-size "$MSIZE_KIB" \
+        --out "$MSTAGE/DEBIAN/control"
+    (cd "$MSTAGE" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z \
+        | xargs -0 md5sum > DEBIAN/md5sums)
+    chmod 644 "$MSTAGE/DEBIAN/control" "$MSTAGE/DEBIAN/md5sums"
+    RECOMMENDS="$MODEL_NAME (= $VERSION-1)"
+fi
+
 echo "==> computing Depends from the bundle's ELF files"
 DEPENDS="$("$PY" installer/linux/deb_depends.py "$STAGE/opt/$NAME")"
 SIZE_KIB="$(du -sk --apparent-size "$STAGE" --exclude=DEBIAN | cut -f1)"
 meta render deb-control --arch "$ARCH" --installed-size "$SIZE_KIB" --depends "$DEPENDS" \
-    --out "$STAGE/DEBIAN/control"
+    --recommends "$RECOMMENDS" --out "$STAGE/DEBIAN/control"
 (cd "$STAGE" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z \
     | xargs -0 md5sum > DEBIAN/md5sums)
 chmod 644 "$STAGE/DEBIAN/control" "$STAGE/DEBIAN/md5sums"
@@ -76,3 +104,9 @@ start=$(date +%s)
 fakeroot dpkg-deb -Z"${DEB_COMPRESSION:-xz}" --build "$STAGE" "$DEB" >/dev/null
 echo "==> $DEB: $(du -h "$DEB" | cut -f1) (installed: $((SIZE_KIB / 1024)) MiB), packed in $(( $(date +%s) - start )) s"
 cat "$STAGE/DEBIAN/control"
+if [[ -n "$MODEL_DEB" ]]; then
+    rm -f "$MODEL_DEB"
+    fakeroot dpkg-deb -Z"${DEB_COMPRESSION:-xz}" --build "$MSTAGE" "$MODEL_DEB" >/dev/null
+    echo "==> $MODEL_DEB: $(du -h "$MODEL_DEB" | cut -f1) (installed: $((MSIZE_KIB / 1024)) MiB)"
+    cat "$MSTAGE/DEBIAN/control"
+fi

@@ -78,6 +78,21 @@ def test_spec_excludes_opencv_and_rapidocr_pipeline() -> None:
     assert "collect_submodules" not in hook and 'includes=["models/*.onnx"]' in hook
 
 
+def test_check_fails_when_pylance_is_bundled(tmp_path: Path) -> None:
+    bundle = tmp_path / "afterimage"
+    inner = bundle / "_internal"
+    for rel in check_bundle.REQUIRED.values():
+        _touch(inner / rel)
+    _touch(inner / "lancedb" / "_lancedb.abi3.so")  # lancedb itself belongs in the bundle
+    assert check_bundle.check(bundle)["forbidden_packages"] == []
+    assert check_bundle.main([str(bundle)]) == 0
+    _touch(inner / "lance" / "lance.abi3.so")
+    _touch(inner / "pylance-14.0.2.dist-info" / "METADATA")
+    assert check_bundle.check(bundle)["forbidden_packages"] == [
+        "pylance (lance): lance", "pylance (lance): pylance-14.0.2.dist-info"]
+    assert check_bundle.main([str(bundle)]) == 1
+
+
 def test_prune_drops_unused_qt_and_arrow_parts() -> None:
     binaries = [
         ("PySide6/Qt/plugins/platforms/libqxcb.so", "/nonexistent/libqxcb.so", "BINARY"),

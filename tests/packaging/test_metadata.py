@@ -86,6 +86,25 @@ def test_deb_control(metadata, meta) -> None:
     assert body and all(line.startswith(" ") and len(line) <= 80 for line in body)
 
 
+def test_split_chat_model_package(metadata, meta) -> None:
+    """DEB_SPLIT_MODEL=1: the app Recommends its chat model package, which Depends on it."""
+    version = f"{meta.version}-1"
+    core = email.parser.Parser().parsestr(metadata.deb_control(
+        meta, arch="amd64", installed_size_kib=1, depends=["libc6"],
+        recommends=[f"afterimage-chat-model (= {version})"]))
+    assert core["Recommends"] == f"afterimage-chat-model (= {version})"
+    assert "Recommends" not in metadata.deb_control(meta, arch="amd64", installed_size_kib=1,
+                                                    depends=["libc6"])
+    text = metadata.deb_control_chat_model(meta, installed_size_kib=247000)
+    model = email.parser.Parser().parsestr(text)
+    assert model["Package"] == "afterimage-chat-model"
+    assert model["Architecture"] == "all" and model["Installed-Size"] == "247000"
+    assert model["Depends"] == f"afterimage (= {version})"
+    synopsis, *body = text.split("Description: ", 1)[1].splitlines()
+    assert synopsis and len(synopsis) < 80 and not synopsis.endswith(".")
+    assert body and all(line.startswith(" ") and len(line) <= 80 for line in body)
+
+
 def test_deb_changelog_and_copyright(metadata, meta, monkeypatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     changelog = metadata.deb_changelog(meta)
