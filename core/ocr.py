@@ -162,10 +162,12 @@ class RapidOcrEngine:
     def _load(self) -> PpOcr:
         if self._engine is None:
             rec_model = self._rec_model
-            if rec_model is None and self._int8:
-                from core.ocr_int8 import int8_recognizer
+            if rec_model is None:
+                from core.ocr_int8 import int8_recognizer, source_model
 
-                rec_model = int8_recognizer()
+                # the packaged app ships only the 8-bit recogniser: used even when turned off
+                if self._int8 or not source_model().is_file():
+                    rec_model = int8_recognizer()
             if rec_model is not None:
                 self.recognizer = rec_model.name
             engine = PpOcr(rec_model=rec_model,

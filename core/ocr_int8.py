@@ -64,7 +64,8 @@ def _sha256(path: Path) -> str:
 
 
 def int8_recognizer(folder: Path | None = None) -> Path | None:
-    """The 8-bit recogniser when it was made from the installed float model, else None."""
+    """The 8-bit recogniser when it was made from the installed float model (or ships without
+    it), else None."""
     folder = folder or derived_dir()
     model = folder / f"{MODEL_NAME}.int8.onnx"
     manifest = folder / f"{MODEL_NAME}.int8.json"
@@ -73,8 +74,12 @@ def int8_recognizer(folder: Path | None = None) -> Path | None:
     try:
         meta = json.loads(manifest.read_text())
         source = source_model()
-        if meta.get("version") != MANIFEST_VERSION or meta.get("source_size") != \
-                source.stat().st_size or meta.get("source_sha256") != _sha256(source) or \
+        # A packaged app ships the 8-bit copy *instead of* the float model (packaging/):
+        # then the copy's own checksum is what is checked.
+        made_from_this = not source.is_file() or (
+            meta.get("source_size") == source.stat().st_size
+            and meta.get("source_sha256") == _sha256(source))
+        if meta.get("version") != MANIFEST_VERSION or not made_from_this or \
                 meta.get("sha256") != _sha256(model):
             _log.info("ocr: the 8-bit recogniser does not match the installed model; "
                       "using the float one")

@@ -57,3 +57,18 @@ def test_the_8bit_model_reads_like_the_float_one(made, tmp_path):
     slow = [ln.text for ln in exact.recognize(image).lines]
     assert quick.recognizer.endswith(".int8.onnx") and exact.recognizer == "float"
     assert fast == slow == LINES
+
+
+def test_a_package_without_the_float_model_trusts_the_8bit_copys_own_checksum(made, tmp_path,
+                                                                            monkeypatch):
+    import core.ocr_int8 as ocr_int8
+
+    folder, model = made
+    monkeypatch.setattr(ocr_int8, "source_model", lambda: tmp_path / "not-shipped.onnx")
+    assert int8_recognizer(folder) == model
+    shutil.copytree(folder, tmp_path / "tampered")
+    tampered = tmp_path / "tampered" / model.name
+    data = bytearray(tampered.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    tampered.write_bytes(bytes(data))
+    assert int8_recognizer(tmp_path / "tampered") is None
