@@ -71,14 +71,19 @@ def replay(folder: Path, hold: float, pieces: bool) -> dict[str, object]:
     from core.capture.region_ocr import RegionOcr
     from core.capture.regions import downscale
     from core.inference import use_background_inference
+    from core.memtrim import return_freed_memory
     from core.ocr import RapidOcrEngine
     from core.service import SERVICE_DET_BAND_PX
     from core.types import ActiveWindow, MonitorGeometry, ScreenFrame
 
     use_background_inference()
     meta = json.loads((folder / "meta.json").read_text())
-    engine = RapidOcrEngine(native_det=True, det_band_px=SERVICE_DET_BAND_PX, rec_batch=1)
+    band = int(os.environ.get("REPLAY_BAND_PX", SERVICE_DET_BAND_PX))
+    engine = RapidOcrEngine(native_det=True, det_band_px=band, rec_batch=1)
     engine._load()
+    print("loaded: rss", next(int(x.split()[1]) // 1024 for x in
+                             Path("/proc/self/status").read_text().splitlines()
+                             if x.startswith("VmRSS")), "MB", flush=True)
     region = RegionOcr(engine)
     coalescer = Coalescer(hold)
     monitor = MonitorGeometry(index=1, left=0, top=0, width=1920, height=1080)
@@ -102,15 +107,23 @@ def replay(folder: Path, hold: float, pieces: bool) -> dict[str, object]:
                 cpu = time.process_time()
                 region.recognize(f.image, key="1", pieces=f.pieces)
                 spent = time.process_time() - cpu
+                return_freed_memory()  # as the service does after each frame
                 mode = region.stats.last_mode
                 per_mode.setdefault(mode, []).append(spent)
                 stored += 1
-                print(f"t={item['t']:6.1f} {mode:9s} {spent:6.2f} CPU s", flush=True)
+                mem = {x.split(":")[0]: int(x.split()[1]) // 1024 for x in
+                       Path("/proc/self/status").read_text().splitlines()
+                       if x.startswith(("VmRSS", "VmHWM"))}
+                print(f"t={item['t']:6.1f} {mode:9s} {spent:6.2f} CPU s  rss {mem['VmRSS']} MB"
+                      f"  peak {mem['VmHWM']} MB", flush=True)
     total = sum(sum(v) for v in per_mode.values())
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak = next((int(x.split()[1]) // 1024 for x in status if x.startswith("VmHWM")), 0)
     result = {"grabs": len(meta), "stored": stored, "hold_s": hold, "pieces": pieces,
               "ocr_cpu_s": round(total, 1),
               "per_mode": {k: {"n": len(v), "cpu_s": round(sum(v), 1)}
                            for k, v in per_mode.items()},
+              "peak_rss_mb": peak, "band_px": engine._band,
               "pixels_read_fraction": round(region.stats.pixels_read
                                             / max(1, region.stats.pixels_total), 3)}
     print(json.dumps(result, indent=1))

@@ -216,9 +216,13 @@ class OnnxSentenceEncoder:
             if not texts:
                 return np.zeros((0, self.dim), np.float32)
             parts = []
-            for i in range(0, len(texts), self._batch):
+            from core.embed import BACKGROUND_BATCH
+            from core.inference import background_inference
+
+            size = min(self._batch, BACKGROUND_BATCH) if background_inference() else self._batch
+            for i in range(0, len(texts), size):
                 enc = self._tokenizer.encode_batch([t if t.strip() else " "
-                                                    for t in texts[i:i + self._batch]])
+                                                    for t in texts[i:i + size]])
                 ids = np.array([e.ids for e in enc], dtype=np.int64)
                 mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
                 feed = {"input_ids": ids, "attention_mask": mask,
