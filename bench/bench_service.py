@@ -94,6 +94,10 @@ def main() -> None:
         "rss_mb_mean": round(sum(s[2] for s in samples) / len(samples), 1),
         "frames_captured": status["frames_captured"], "frames_skipped": status["frames_skipped"],
         "rss_mb_samples": [round(s[2]) for s in samples[:: max(1, len(samples) // 20)]],
+        # CPU seconds used in each 30 s of the session (where the work goes: first read,
+        # typing, reading, scrolling, switching)
+        "cpu_s_per_30s": [round(b[1] - a[1], 1) for a, b in zip(samples[::6], samples[6::6],
+                                                               strict=False)],
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(data, indent=2) + "\n")
