@@ -5,9 +5,9 @@
 
 Fails (exit 1) when the bundle holds CUDA or torch files (the image encoder is an optional
 download, never part of the bundle), holds OpenCV (the app reads the OCR models without it,
-core/ppocr.py), holds pylance (``lance``: the app never imports it) or onnx (a build tool), holds the float OCR
-recogniser or the unused angle classifier (the 8-bit recogniser ships instead), or lacks a model that
-ships in a package.
+core/ppocr.py), holds pylance (``lance``: the app never imports it) or onnx (a build tool),
+holds the float OCR recogniser or the unused angle classifier (the 8-bit recogniser ships
+instead), or lacks a model that ships in a package.
 """
 
 from __future__ import annotations
