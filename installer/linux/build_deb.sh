@@ -82,6 +82,8 @@ if [[ "$SPLIT" == 1 && -d "$STAGE/opt/$NAME/_internal/models" ]]; then
     rm -rf "$MSTAGE" && mkdir -p "$MSTAGE/DEBIAN" "$MSTAGE/opt/$NAME/_internal" \
         "$MSTAGE/usr/share/doc/$MODEL_NAME"
     mv "$STAGE/opt/$NAME/_internal/models" "$MSTAGE/opt/$NAME/_internal/models"
+    install -D -m 644 installer/linux/lintian-overrides-chat-model \
+        "$MSTAGE/usr/share/lintian/overrides/$MODEL_NAME"
     cp "$STAGE/usr/share/doc/$NAME/copyright" "$STAGE/usr/share/doc/$NAME/changelog.Debian.gz" \
         "$MSTAGE/usr/share/doc/$MODEL_NAME/"
     MSIZE_KIB="$(du -sk --apparent-size "$MSTAGE" --exclude=DEBIAN | cut -f1)"
