@@ -6,7 +6,9 @@ run cold (every file of the bundle, or of the venv and the checkout, evicted fro
 cache with posix_fadvise(DONTNEED) first: a first start after boot or install) and warm (the
 run right after). When an AppImage was built, it is timed the same way (mounted with FUSE
 where that works). Also records the bundle size, the .deb's file and installed sizes, the
-AppImage's size and the build figures of packaging/build-report.json.
+AppImage's size and the build figures of packaging/build-report.json. The .debs are the app
+(``afterimage``) and its chat model (``afterimage-chat-model``, which the app Recommends):
+each one's installed and file size, in MiB and decimal MB, and their sum.
 
     .venv/bin/python -m bench.bench_bundle [--bundle build/pyinstaller/dist/afterimage]
         [--appimage build/appimage/Afterimage-<v>-x86_64.AppImage]
@@ -122,13 +124,25 @@ def newest(folder: Path, pattern: str) -> Path | None:
     return found[-1] if found else None
 
 
-def installed_size_mib() -> float | None:
-    deb = newest(ROOT / "build" / "deb", "*.deb")
-    if deb is None:
-        return None
-    out = subprocess.run(["dpkg-deb", "-f", str(deb), "Installed-Size"],
-                         capture_output=True, text=True, check=False).stdout.strip()
-    return round(int(out) / 1024, 1) if out.isdigit() else None
+def deb_sizes(folder: Path = ROOT / "build" / "deb") -> dict[str, dict[str, float]]:
+    """Each .deb in ``folder`` (the app ``afterimage`` and ``afterimage-chat-model``), by package
+    name: installed size (the control file's Installed-Size) and file size, in MiB and in
+    decimal MB."""
+    sizes: dict[str, dict[str, float]] = {}
+    for deb in sorted(folder.glob("*.deb"), key=lambda p: p.stat().st_mtime):
+        fields = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Installed-Size"],
+                                capture_output=True, text=True, check=False).stdout
+        info = dict(line.split(": ", 1) for line in fields.splitlines() if ": " in line)
+        kib = info.get("Installed-Size", "")
+        if not kib.isdigit():
+            continue
+        sizes[info.get("Package", deb.name)] = {
+            "installed_mib": round(int(kib) / 1024, 1),
+            "installed_mb": round(int(kib) * 1024 / 1e6, 1),
+            "file_mib": round(deb.stat().st_size / 2**20, 1),
+            "file_mb": round(deb.stat().st_size / 1e6, 1),
+        }
+    return sizes
 
 
 def file_mib(path: Path | None) -> float | None:
@@ -207,12 +221,22 @@ def main() -> int:
         ratios.update({f"appimage_{label}": round(results["appimage"][label]["cold_s"]
                                                   / results["venv"][label]["cold_s"], 2)
                        for label in labels})
+    debs = deb_sizes()
+    core = debs.get("afterimage", {})
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
         "bundle_mib": tree_mib(args.bundle),
-        "installed_mib_deb": installed_size_mib(),
-        "deb_file_mib": file_mib(newest(ROOT / "build" / "deb", "*.deb")),
+        # the app's own package (without afterimage-chat-model, which it Recommends)
+        "installed_mib_deb": core.get("installed_mib"),
+        "installed_mb_deb": core.get("installed_mb"),
+        "deb_file_mib": core.get("file_mib"),
+        "debs": debs,
+        "installed_mib_core_plus_chat_model": round(
+            sum(d["installed_mib"] for d in debs.values()), 1) if debs else None,
+        "installed_mb_core_plus_chat_model": round(
+            sum(d["installed_mb"] for d in debs.values()), 1) if debs else None,
+        "goal_installed_mb": 600,
         "appimage_mib": file_mib(appimage),
         "build": build_figures(),
         "repeat": args.repeat,
@@ -222,6 +246,9 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(ratios))
+    for name, size in debs.items():
+        print(f"{name}: installed {size['installed_mib']} MiB ({size['installed_mb']} MB), "
+              f".deb {size['file_mib']} MiB")
     return 0
 
 

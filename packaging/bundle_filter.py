@@ -1,14 +1,17 @@
 """Drop parts of the Qt runtime Afterimage never loads, and the libraries only they needed.
 
 Used by afterimage.spec after Analysis: removes Qt translations of other modules, the
-embedded-Linux platform plugins (eglfs, linuxfb, vnc, vkkhrdisplay), the GTK3 platform
-theme (which drags GTK, cairo, pango and atk from the build machine into the bundle) and the
-network-information backends. Then
-removes each top-level shared library that only the dropped plugins needed (by ELF NEEDED).
+embedded-Linux platform plugins (eglfs, linuxfb, vnc, vkkhrdisplay, minimal-egl) and their
+evdev/TUIO input plugins, the GTK3 platform theme (which drags GTK, cairo, pango and atk from
+the build machine into the bundle), the network-information and TLS backends, the Wayland
+compositor plugins, the virtual keyboard and unused image formats. Then removes each shared
+library (top-level, or Qt's own in PySide6/Qt/lib/) that only the dropped plugins needed (by
+ELF NEEDED). ``dropped_bytes`` measures what each pattern saved.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +27,20 @@ DROP_PATTERNS = [
     # has no use for them, and the glib one drags the build machine's libgio, libmount,
     # libblkid and libselinux into the bundle.
     r"PySide6/Qt/plugins/networkinformation/",
+    # Embedded/kiosk input and platforms: evdev keyboard/mouse/touch/tablet and TUIO (read
+    # /dev/input directly, for eglfs/linuxfb, which are gone), minimal-EGL; the on-screen
+    # virtual keyboard (a QtQuick component; the app has no QML). xcb, wayland, offscreen
+    # and minimal stay, and the compose/ibus input contexts.
+    r"PySide6/Qt/plugins/generic/",
+    r"PySide6/Qt/plugins/platforms/libqminimalegl\.so",
+    r"PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin\.so",
+    # The compositor side of Wayland (the app is a Wayland client).
+    r"PySide6/Qt/plugins/wayland-graphics-integration-server/",
+    # Image formats the app never reads (it shows PNG/JPEG/WebP thumbnails and SVG icons).
+    r"PySide6/Qt/plugins/imageformats/libq(icns|tga|wbmp|pdf|tiff)\.so",
+    # TLS backends: QtNetwork is only used for the local single-instance socket
+    # (ui/single_instance.py, QLocalServer/QLocalSocket); nothing speaks TLS through Qt.
+    r"PySide6/Qt/plugins/tls/",
     # Arrow Flight and the S3 filesystem (see hooks/hook-pyarrow.py); the contrib hook's
     # collect_dynamic_libs brings them back whatever our hook says.
     r"pyarrow/lib(arrow_flight|arrow_python_flight|arrow_s3|arrow_python_parquet_encryption)",
@@ -41,6 +58,37 @@ def needed(path: str) -> set[str]:
     out = subprocess.run([readelf, "-d", path], capture_output=True, text=True,
                          check=False).stdout
     return set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out))
+
+
+def _base(name: str) -> str:
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _prunable(name: str) -> bool:
+    """Libraries that only ever load as another library's NEEDED (never dlopen()ed by name
+    from Python): the bundle's top level, and Qt's own libraries."""
+    name = name.replace("\\", "/")
+    return "/" not in name or name.startswith("PySide6/Qt/lib/")
+
+
+def dropped_bytes(entries: Iterable[Entry], dropped: Iterable[str]) -> dict[str, int]:
+    """Bytes of the dropped files (as found at build time, before stripping), by pattern
+    (``orphaned libraries`` for those dropped because only dropped files needed them)."""
+    dropped = set(dropped)
+    sizes: dict[str, int] = {}
+    seen: set[str] = set()
+    for entry in entries:
+        if entry[0] not in dropped or entry[0] in seen:
+            continue
+        seen.add(entry[0])
+        rel = entry[0].replace("\\", "/")
+        key = next((p for p in DROP_PATTERNS if re.search(p, rel)), "orphaned libraries")
+        try:
+            size = os.path.getsize(entry[1])
+        except OSError:
+            size = 0
+        sizes[key] = sizes.get(key, 0) + size
+    return sizes
 
 
 def prune(binaries: Iterable[Entry], datas: Iterable[Entry]) -> tuple[list[Entry],
@@ -70,7 +118,8 @@ def prune(binaries: Iterable[Entry], datas: Iterable[Entry]) -> tuple[list[Entry
         for entry in keep_bins:
             kept_needs |= needs(entry)
         orphans = [e for e in keep_bins
-                   if "/" not in e[0] and e[0] in candidates and e[0] not in kept_needs]
+                   if _prunable(e[0]) and _base(e[0]) in candidates
+                   and _base(e[0]) not in kept_needs]
         if not orphans:
             break
         for entry in orphans:

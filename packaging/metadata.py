@@ -167,7 +167,7 @@ def deb_control(meta: AppMetadata, *, arch: str, installed_size_kib: int,
 
 def deb_control_chat_model(meta: AppMetadata, *, installed_size_kib: int) -> str:
     """The built-in chat model (Gemma 3 270M) as its own package, which the app Recommends
-    (``DEB_SPLIT_MODEL=1 installer/linux/build_deb.sh``): installs the model file into the
+    (``installer/linux/build_deb.sh`` builds both by default): installs the model file into the
     app's bundle folder, where the app looks for it; without it `ask` says how to get one."""
     fields = [
         ("Package", meta.name + CHAT_MODEL_PACKAGE_SUFFIX),

@@ -1,6 +1,8 @@
 """Smoke test of the packaged app, as a user would run it (driven by packaging/smoke.sh).
 
-    python packaging/smoke.py --deb build/deb/afterimage_0.1.0-1_amd64.deb  # install+uninstall
+    python packaging/smoke.py --deb build/deb/afterimage_0.1.0-1_amd64.deb \
+        build/deb/afterimage-chat-model_0.1.0-1_all.deb                     # install+uninstall
+    python packaging/smoke.py --deb build/deb/afterimage_0.1.0-1_amd64.deb --core-only
     python packaging/smoke.py --bundle build/pyinstaller/dist/afterimage    # bundle in place
     python packaging/smoke.py --appimage build/appimage/Afterimage-0.1.0-x86_64.AppImage
 
@@ -10,6 +12,9 @@ window, ``import`` of a screenshot, ``search`` for both, ``stats``, ``ask`` with
 imported memory (gone from ``search``) and ``maintain``, the GUI (time to
 first window and a screenshot in packaging/smoke/gui.png). With --deb, then ``apt-get
 remove`` and ``apt-get purge``: both must leave the user's vault byte-for-byte in place.
+With --core-only, the core package alone (``--no-install-recommends``, without
+afterimage-chat-model): ``import``/``search`` work, and ``ask`` fails cleanly with the message
+that says which package to install (no traceback), then remove and purge.
 Results go to packaging/smoke-report.json; exit 1 when a step failed.
 
 The vault lives in a throwaway HOME (XDG default paths inside it), like a real user's
@@ -137,6 +142,35 @@ def cli_steps(s: Smoke, version: str, tmp: Path) -> None:
         forget_steps(s, imported_id, shot.name)
 
 
+CHAT_MODEL_MISSING = ("install the afterimage-chat-model package, or choose another chat model "
+                      "in the model manager")
+
+
+def core_only_steps(s: Smoke, version: str, tmp: Path) -> None:
+    """The core package without its chat model: everything but chat works, and ``ask`` says
+    what to install instead of crashing."""
+    out = s.run("version", "--version")
+    s.check("version", out.stdout.strip() == f"afterimage {version}", out.stdout)
+    out = s.run("init", "init", "--json")
+    if out.returncode == 0:
+        s.check("init", json.loads(out.stdout).get("created") is True, out.stdout)
+    shot = render_text_png(tmp / "2024-01-13_09-15-00.png", [IMPORT_PHRASE, "second line"])
+    out = s.run("import", "import", str(shot), "--json")
+    if out.returncode == 0:
+        s.check("import", json.loads(out.stdout).get("imported") == 1, out.stdout)
+    out = s.run("search_import", "search", "zebra quartz invoice", "--json")
+    if out.returncode == 0:
+        hits = json.loads(out.stdout)
+        s.check("search_import", bool(hits) and hits[0]["source"] == shot.name,
+                out.stdout[:300])
+    out = s.run("ask_without_model", "ask", "What was the invoice number?", timeout=300,
+                expect_ok=False)
+    said = " ".join((out.stdout + out.stderr).split())
+    s.report["steps"]["ask_without_model"]["output"] = said[-400:]
+    s.check("ask_without_model", out.returncode != 0 and CHAT_MODEL_MISSING in said
+            and "Traceback" not in said, said[-400:])
+
+
 def forget_steps(s: Smoke, memory_id: str, source: str) -> None:
     """Forget the imported memory (deletions shredded with lancedb alone: no pylance in the
     bundle), then it is gone from search; ``maintain`` runs clean."""
@@ -247,14 +281,14 @@ def apt(*args: str) -> subprocess.CompletedProcess[str]:
                           env=env, check=False)
 
 
-def uninstall_steps(s: Smoke, vault_dir: Path) -> None:
+def uninstall_steps(s: Smoke, vault_dir: Path, packages: list[str]) -> None:
     before = snapshot(vault_dir)
     s.report["vault_files"] = len(before)
     for action in ("remove", "purge"):
-        proc = apt(action, "afterimage")
+        proc = apt(action, *packages)
         after = snapshot(vault_dir) if vault_dir.exists() else {}
         gone = not Path("/opt/afterimage").exists() and not Path("/usr/bin/afterimage").exists()
-        step = {"command": f"apt-get {action} afterimage", "exit_code": proc.returncode,
+        step = {"command": f"apt-get {action} {' '.join(packages)}", "exit_code": proc.returncode,
                 "program_removed": gone, "vault_unchanged": after == before,
                 "maintainer_output": [line for line in proc.stdout.splitlines()
                                       if "Afterimage" in line or line.startswith("  ")][-8:]}
@@ -268,9 +302,14 @@ def uninstall_steps(s: Smoke, vault_dir: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--deb", type=Path, help="install this .deb, test, then remove/purge")
+    where.add_argument("--deb", type=Path, nargs="+",
+                       help="install these .debs (the app and its chat model) together, test, "
+                            "then remove/purge")
     where.add_argument("--bundle", type=Path, help="run this bundle folder in place")
     where.add_argument("--appimage", type=Path, help="run this AppImage (FUSE, else extracted)")
+    parser.add_argument("--core-only", action="store_true",
+                        help="with --deb: the core package alone, without its Recommends "
+                             "(no chat model); ask must say what to install")
     parser.add_argument("--report", type=Path, default=ROOT / "packaging" / "smoke-report.json")
     parser.add_argument("--screenshot", type=Path,
                         default=ROOT / "packaging" / "smoke" / "gui.png")
@@ -281,19 +320,26 @@ def main() -> int:
                                      check=True).stdout)
     report: dict[str, Any] = {"version": spec["version"], "steps": {},
                               "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    packages: list[str] = []
     if args.deb:
-        report["mode"] = "deb"
-        report["package"] = args.deb.name
-        proc = apt("install", str(args.deb.resolve()))
-        report["steps"]["apt_install"] = {"command": f"apt-get install ./{args.deb.name}",
-                                          "exit_code": proc.returncode}
+        report["mode"] = "deb-core-only" if args.core_only else "deb"
+        report["packages"] = [deb.name for deb in args.deb]
+        packages = [subprocess.run(["dpkg-deb", "-f", str(deb), "Package"], capture_output=True,
+                                   text=True, check=True).stdout.strip() for deb in args.deb]
+        extra = ["--no-install-recommends"] if args.core_only else []
+        proc = apt("install", *extra, *(str(deb.resolve()) for deb in args.deb))
+        report["steps"]["apt_install"] = {
+            "command": "apt-get install " + " ".join(extra + [f"./{d.name}" for d in args.deb]),
+            "exit_code": proc.returncode}
         if proc.returncode != 0:
             print(proc.stdout[-2000:] + proc.stderr[-2000:], file=sys.stderr)
             return 1
         exe = "/usr/bin/afterimage"
-        report["installed_mib"] = round(
-            int(subprocess.run(["dpkg-query", "-W", "-f=${Installed-Size}", "afterimage"],
-                               capture_output=True, text=True, check=True).stdout) / 1024, 1)
+        report["installed_mib"] = {name: round(int(subprocess.run(
+            ["dpkg-query", "-W", "-f=${Installed-Size}", name], capture_output=True, text=True,
+            check=True).stdout) / 1024, 1) for name in packages}
+        report["chat_model_installed"] = Path(
+            "/opt/afterimage/_internal/models/gemma-3-270m-q4_k_m.gguf").is_file()
         report["desktop_entry_installed"] = Path(
             "/usr/share/applications/afterimage.desktop").is_file()
         report["icon_installed"] = Path(
@@ -312,12 +358,17 @@ def main() -> int:
     try:
         with XSession.start() as session:
             s = Smoke(exe, home, session.display, report)
-            cli_steps(s, spec["version"], work)
-            gui_step(s, args.screenshot)
+            if args.core_only:
+                s.check("no_chat_model", not report.get("chat_model_installed"),
+                        "the chat model was installed with the core package alone")
+                core_only_steps(s, spec["version"], work)
+            else:
+                cli_steps(s, spec["version"], work)
+                gui_step(s, args.screenshot)
             vault_dir = home / ".local" / "share" / "afterimage"
             s.check("vault_in_home", (vault_dir / "vault").is_dir(), f"no vault in {vault_dir}")
             if args.deb:
-                uninstall_steps(s, vault_dir)
+                uninstall_steps(s, vault_dir, packages)
                 report["vault_left_at"] = "$HOME/.local/share/afterimage (kept)"
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -10,11 +10,19 @@ the dynamic loader refuses them ("ELF load command address/offset not page-align
 So each file is stripped into a temporary copy, the copy's program headers are checked the
 way ld.so checks them, and only a copy that passes (and is smaller) replaces the original.
 Linux only; elsewhere, or without ``strip``/``readelf``, it changes nothing.
+
+Then identical copies of a shared library in one folder (wheels ship ``libllama.so``,
+``libllama.so.0`` and ``libllama.so.0.5.0`` as three files, pyarrow ``libarrow_python.so`` x3,
+and PyInstaller copies them as they are) become relative symlinks to one of them, the name
+with the longest version (``libllama.so.0.5.0``), as a system's own libraries are laid out.
+Only within one folder, so ``$ORIGIN`` in a library's run path means the same folder either
+way. The .deb (``cp -a``, dpkg-deb) and the AppImage (mksquashfs) keep symlinks.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -39,10 +47,13 @@ class StripReport:
     bytes_saved: int = 0
     kept_unsafe: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    duplicates_linked: dict[str, str] = field(default_factory=dict)  # copy -> its twin
+    bytes_deduplicated: int = 0
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["mib_saved"] = round(self.bytes_saved / 2**20, 1)
+        data["mib_deduplicated"] = round(self.bytes_deduplicated / 2**20, 1)
         return data
 
 
@@ -107,6 +118,42 @@ def strip_tree(root: Path, *, strip: str, readelf: str) -> StripReport:
     return report
 
 
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def link_duplicates(root: Path, report: StripReport | None = None) -> StripReport:
+    """Replace identical copies of an ELF file in the same folder by relative symlinks to the
+    copy with the longest name (the fully versioned soname)."""
+    report = report or StripReport()
+    groups: dict[tuple[Path, int], list[Path]] = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+        if ".so" in path.name and is_elf(path):
+            groups.setdefault((path.parent, path.stat().st_size), []).append(path)
+    for (_, size), paths in groups.items():
+        if len(paths) < 2:
+            continue
+        by_digest: dict[str, list[Path]] = {}
+        for path in paths:
+            by_digest.setdefault(_digest(path), []).append(path)
+        for twins in by_digest.values():
+            if len(twins) < 2:
+                continue
+            keep = max(twins, key=lambda p: (len(p.name), p.name))
+            for copy in twins:
+                if copy == keep:
+                    continue
+                copy.unlink()
+                copy.symlink_to(keep.name)
+                report.duplicates_linked[str(copy.relative_to(root))] = keep.name
+                report.bytes_deduplicated += size
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bundle", type=Path)
@@ -117,6 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         print("strip_bundle: not Linux or no binutils; bundle left as it is")
         return 0
     report = strip_tree(args.bundle, strip=strip, readelf=readelf)
+    link_duplicates(args.bundle, report)
+    print(f"strip_bundle: {len(report.duplicates_linked)} identical library copies made "
+          f"symlinks, saved {report.bytes_deduplicated / 2**20:.1f} MiB")
+    for rel, twin in sorted(report.duplicates_linked.items()):
+        print(f"  {rel} -> {twin}")
     print(f"strip_bundle: stripped {report.stripped} of {report.files_seen} ELF files, "
           f"saved {report.bytes_saved / 2**20:.1f} MiB; kept {len(report.kept_unsafe)} "
           "unstripped (stripping would break their segment alignment)")

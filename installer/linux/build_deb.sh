@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Build the Debian package from the PyInstaller bundle (run packaging/build.sh first).
 #
-#   bash installer/linux/build_deb.sh [BUNDLE_DIR]   -> build/deb/afterimage_<version>-1_<arch>.deb
+#   bash installer/linux/build_deb.sh [BUNDLE_DIR]
+#       -> build/deb/afterimage_<version>-1_<arch>.deb               (the app, ~560 MiB installed)
+#          build/deb/afterimage-chat-model_<version>-1_all.deb       (its chat model, ~242 MiB)
 #
 # Layout: /opt/afterimage (the bundle), /usr/bin/afterimage (symlink), the desktop entry,
 # hicolor icons, the man page, /usr/share/doc/afterimage, and the capture service's autostart
 # entry in /usr/share/afterimage/autostart/ (installed per user by the app, not system-wide:
 # see docs/packaging.md). Depends are computed from the bundle's ELF files.
+# The built-in chat model (_internal/models/, Gemma 3 270M) goes into its own package
+# afterimage-chat-model (/opt/afterimage/_internal/models/), which afterimage Recommends: apt
+# installs it by default (`apt install ./afterimage_*.deb ./afterimage-chat-model_*.deb`);
+# --no-install-recommends leaves it out, and `ask` then says how to get it.
 # Environment: AFTERIMAGE_VENV (python for the helpers), DEB_COMPRESSION (xz|zstd|gzip; xz),
-# DEB_SPLIT_MODEL=1: the built-in chat model (_internal/models/, Gemma 3 270M, ~242 MiB) goes
-# into its own package build/deb-split/afterimage-chat-model_<version>-1_all.deb (the core
-# package next to it), which afterimage Recommends
-# (apt installs it by default; --no-install-recommends leaves it out). Not used by CI yet.
+# DEB_SPLIT_MODEL=0: one package with the model inside instead, in build/deb-single/.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -31,14 +34,15 @@ VERSION="$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["version"])' < 
 ARCH="$(dpkg --print-architecture)"
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
 OUT_DIR="$ROOT/build/deb"
-# A split build goes to its own folder: build/deb/ keeps the one-package .deb that CI,
-# smoke.sh and bench_bundle.py pick up.
-[[ "${DEB_SPLIT_MODEL:-0}" == 1 ]] && OUT_DIR="$ROOT/build/deb-split"
+# The split (default) goes to build/deb/, which CI, smoke.sh and bench_bundle.py read; the
+# one-package build to its own folder.
+SPLIT="${DEB_SPLIT_MODEL:-1}"
+[[ "$SPLIT" == 1 ]] || OUT_DIR="$ROOT/build/deb-single"
 STAGE="$OUT_DIR/stage"
 DEB="$OUT_DIR/${NAME}_${VERSION}-1_${ARCH}.deb"
 
 echo "==> staging $NAME $VERSION ($ARCH)"
-rm -rf "$STAGE" && mkdir -p "$STAGE/DEBIAN"
+rm -rf "$STAGE" "$OUT_DIR"/*.deb && mkdir -p "$STAGE/DEBIAN"
 install -d "$STAGE/opt" "$STAGE/usr/bin" "$STAGE/usr/share/applications" \
     "$STAGE/usr/share/$NAME/autostart" "$STAGE/usr/share/doc/$NAME" "$STAGE/usr/share/man/man1" \
     "$STAGE/usr/share/lintian/overrides"
@@ -70,7 +74,7 @@ chmod 755 "$STAGE/opt/$NAME/$NAME"
 
 RECOMMENDS=""
 MODEL_DEB=""
-if [[ "${DEB_SPLIT_MODEL:-0}" == 1 && -d "$STAGE/opt/$NAME/_internal/models" ]]; then
+if [[ "$SPLIT" == 1 && -d "$STAGE/opt/$NAME/_internal/models" ]]; then
     MODEL_NAME="$NAME-chat-model"
     MSTAGE="$OUT_DIR/stage-model"
     MODEL_DEB="$OUT_DIR/${MODEL_NAME}_${VERSION}-1_all.deb"
@@ -78,6 +82,8 @@ if [[ "${DEB_SPLIT_MODEL:-0}" == 1 && -d "$STAGE/opt/$NAME/_internal/models" ]];
     rm -rf "$MSTAGE" && mkdir -p "$MSTAGE/DEBIAN" "$MSTAGE/opt/$NAME/_internal" \
         "$MSTAGE/usr/share/doc/$MODEL_NAME"
     mv "$STAGE/opt/$NAME/_internal/models" "$MSTAGE/opt/$NAME/_internal/models"
+    install -D -m 644 installer/linux/lintian-overrides-chat-model \
+        "$MSTAGE/usr/share/lintian/overrides/$MODEL_NAME"
     cp "$STAGE/usr/share/doc/$NAME/copyright" "$STAGE/usr/share/doc/$NAME/changelog.Debian.gz" \
         "$MSTAGE/usr/share/doc/$MODEL_NAME/"
     MSIZE_KIB="$(du -sk --apparent-size "$MSTAGE" --exclude=DEBIAN | cut -f1)"

@@ -75,7 +75,49 @@ def test_spec_excludes_opencv_and_rapidocr_pipeline() -> None:
                    "rapidocr.inference_engine"):
         assert f'"{module}"' in excludes
     hook = (ROOT / "packaging" / "hooks" / "hook-rapidocr.py").read_text()
-    assert "collect_submodules" not in hook and 'includes=["models/*.onnx"]' in hook
+    assert "collect_submodules" not in hook
+    assert 'includes=["models/PP-OCRv6_det_small.onnx"]' in hook
+
+
+def test_the_hook_bundles_only_the_detector_model() -> None:
+    """The float recogniser and the angle classifier stay out; the 8-bit recogniser comes
+    with assets/ (check_bundle requires it)."""
+    from PyInstaller.utils.hooks import collect_data_files
+
+    hook = (ROOT / "packaging" / "hooks" / "hook-rapidocr.py").read_text()
+    includes = re.search(r"includes=(\[[^\]]*\])", hook)
+    assert includes is not None
+    files = collect_data_files("rapidocr", includes=eval(includes.group(1)))  # noqa: S307
+    assert [Path(src).name for src, _ in files] == ["PP-OCRv6_det_small.onnx"]
+    assert all(dest == "rapidocr/models" for _, dest in files)
+
+
+def test_check_requires_the_int8_recogniser_and_rejects_dead_weight(tmp_path: Path) -> None:
+    bundle = tmp_path / "afterimage"
+    inner = bundle / "_internal"
+    for rel in check_bundle.REQUIRED.values():
+        _touch(inner / rel)
+    assert check_bundle.main([str(bundle)]) == 0
+    (inner / "assets/models/derived/PP-OCRv6_rec_small.int8.json").unlink()
+    assert check_bundle.check(bundle)["missing_required"] == ["rapidocr int8 rec manifest"]
+    _touch(inner / "assets/models/derived/PP-OCRv6_rec_small.int8.json")
+    _touch(inner / "rapidocr/models/PP-OCRv6_rec_small.onnx")
+    _touch(inner / "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx")
+    _touch(inner / "onnx" / "onnx_cpp2py_export.so")
+    _touch(inner / "onnx-1.23.2.dist-info" / "METADATA")
+    _touch(inner / "onnxruntime" / "capi" / "onnxruntime_pybind11_state.so")  # belongs there
+    assert check_bundle.check(bundle)["forbidden_packages"] == [
+        "float rapidocr rec model: rapidocr/models/PP-OCRv6_rec_small.onnx",
+        "onnx: onnx", "onnx: onnx-1.23.2.dist-info",
+        "rapidocr cls model (angle_cls is off): "
+        "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx"]
+    assert check_bundle.main([str(bundle)]) == 1
+
+
+def test_spec_keeps_build_tools_and_unused_codecs_out() -> None:
+    spec = (ROOT / "packaging" / "afterimage.spec").read_text()
+    for module in ("onnx", "onnxruntime.quantization", "PIL._avif", "PIL._imagingtk"):
+        assert f'"{module}"' in spec
 
 
 def test_check_fails_when_pylance_is_bundled(tmp_path: Path) -> None:
@@ -110,6 +152,42 @@ def test_prune_drops_unused_qt_and_arrow_parts() -> None:
     assert [e[0] for e in kept_datas] == ["PySide6/Qt/translations/qtbase_de.qm",
                                           "assets/icons/afterimage.svg"]
     assert len(dropped) == 4
+
+
+def test_prune_drops_embedded_input_tls_and_odd_image_formats_but_keeps_desktop_ones(
+        ) -> None:
+    plugins = "PySide6/Qt/plugins/"
+    dropped_names = ["generic/libqevdevmouseplugin.so", "generic/libqtuiotouchplugin.so",
+                     "platforms/libqminimalegl.so", "tls/libqopensslbackend.so",
+                     "platforminputcontexts/libqtvirtualkeyboardplugin.so",
+                     "wayland-graphics-integration-server/libqt-wayland-compositor-shm.so",
+                     "imageformats/libqtiff.so", "imageformats/libqicns.so"]
+    kept_names = ["platforms/libqxcb.so", "platforms/libqwayland.so",
+                  "platforms/libqoffscreen.so", "platforms/libqminimal.so",
+                  "imageformats/libqjpeg.so", "imageformats/libqsvg.so",
+                  "imageformats/libqwebp.so", "imageformats/libqgif.so",
+                  "iconengines/libqsvgicon.so", "platformthemes/libqxdgdesktopportal.so",
+                  "platforminputcontexts/libcomposeplatforminputcontextplugin.so",
+                  "platforminputcontexts/libibusplatforminputcontextplugin.so",
+                  "xcbglintegrations/libqxcb-glx-integration.so",
+                  "wayland-shell-integration/libxdg-shell.so"]
+    binaries = [(plugins + n, "/nonexistent/" + n, "BINARY") for n in dropped_names + kept_names]
+    kept, _, dropped = bundle_filter.prune(binaries, [])
+    assert sorted(e[0] for e in kept) == sorted(plugins + n for n in kept_names)
+    assert sorted(dropped) == sorted(plugins + n for n in dropped_names)
+
+
+def test_dropped_bytes_are_counted_by_pattern(tmp_path: Path) -> None:
+    tls = tmp_path / "tls.so"
+    tls.write_bytes(b"t" * 300)
+    orphan = tmp_path / "orphan.so"
+    orphan.write_bytes(b"o" * 70)
+    entries = [("PySide6/Qt/plugins/tls/libqopensslbackend.so", str(tls), "BINARY"),
+               ("libgio-2.0.so.0", str(orphan), "BINARY"),
+               ("kept.so", str(orphan), "BINARY")]
+    sizes = bundle_filter.dropped_bytes(entries, ["PySide6/Qt/plugins/tls/libqopensslbackend.so",
+                                                  "libgio-2.0.so.0"])
+    assert sizes == {"PySide6/Qt/plugins/tls/": 300, "orphaned libraries": 70}
 
 
 def test_packaging_python_files_compile() -> None:

@@ -66,6 +66,33 @@ def test_strip_shrinks_libraries_and_every_library_still_loads(tmp_path: Path) -
 
 
 @linux_binutils
+def test_identical_library_copies_become_symlinks_that_still_load(tmp_path: Path) -> None:
+    folder = tmp_path / "afterimage" / "_internal" / "llama_cpp" / "lib"
+    folder.mkdir(parents=True)
+    real = _build_lib(folder)
+    for name in ("libtiny.so.0", "libtiny.so.0.5.0"):
+        shutil.copy2(real, folder / name)
+    other = tmp_path / "afterimage" / "_internal" / "libtiny.so.0"  # another folder: kept
+    shutil.copy2(real, other)
+    (folder / "same.txt").write_bytes(b"x")  # not ELF: left alone
+    (folder / "twin.txt").write_bytes(b"x")
+    size = real.stat().st_size
+
+    report = strip_bundle.link_duplicates(tmp_path / "afterimage")
+
+    assert report.duplicates_linked == {
+        "_internal/llama_cpp/lib/libtiny.so": "libtiny.so.0.5.0",
+        "_internal/llama_cpp/lib/libtiny.so.0": "libtiny.so.0.5.0"}
+    assert report.bytes_deduplicated == 2 * size
+    for name in ("libtiny.so", "libtiny.so.0"):
+        link = folder / name
+        assert link.is_symlink() and link.readlink() == Path("libtiny.so.0.5.0")
+        assert ctypes.CDLL(str(link)).tiny_answer() == 42
+    assert not other.is_symlink() and not (folder / "twin.txt").is_symlink()
+    assert strip_bundle.link_duplicates(tmp_path / "afterimage").duplicates_linked == {}
+
+
+@linux_binutils
 def test_load_segment_check_rejects_what_the_loader_rejects(tmp_path: Path) -> None:
     import numpy
 
