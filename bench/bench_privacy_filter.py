@@ -142,9 +142,11 @@ def main() -> None:
                              "736-px short side (very slow on these renders)")
     args = parser.parse_args()
     args.native_det = not args.upscaling_det
-    result = evaluate(RapidOcrEngine(native_det=args.native_det))
+    engine = RapidOcrEngine(native_det=args.native_det)
+    result = evaluate(engine)
     data = {
         "engine": "native-scale detector" if args.native_det else "upscaling detector",
+        "recognizer": engine.recognizer,  # the 8-bit one (core/ocr_int8.py) when installed
         "ocr_misreads_among_misses": result.ocr_misreads,
         "sensitive_screens": result.sensitive, "caught": result.caught,
         "dropped": result.dropped, "redacted": result.redacted,
