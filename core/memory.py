@@ -312,7 +312,15 @@ class Memory:
 
     def _get_embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = self._factories.embedder()
+            from core.inference import background_inference
+
+            embedder = self._factories.embedder()
+            if background_inference():
+                # the capture service: consecutive memories share most of their chunks
+                from core.embed import RecentEmbeddings
+
+                embedder = RecentEmbeddings(embedder)
+            self._embedder = embedder
         return self._embedder
 
     def _encoder(self) -> MomentEncoder:
