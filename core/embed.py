@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from core.errors import ModelError
 from core.resources import assets_dir
-
-if TYPE_CHECKING:
-    from core.types import Embedder
 
 MINILM_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -121,42 +117,3 @@ class MiniLmEmbedder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         out: npt.NDArray[np.float32] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
         return out
-
-
-class RecentEmbeddings:
-    """Wraps an :class:`core.types.Embedder`: a text embedded recently (same content) is not
-    embedded again. Used by the capture service, where consecutive memories of the same
-    screen share most of their text chunks (a window that did not change, the lines above a
-    typed word). Vectors are user content: memory only, bounded, never written anywhere."""
-
-    def __init__(self, inner: Embedder, capacity: int = 64) -> None:
-        self._inner = inner
-        self._capacity = capacity
-        self._items: OrderedDict[bytes, npt.NDArray[np.float32]] = OrderedDict()
-        self.hits = 0
-        self.model_id = inner.model_id
-        self.dim = inner.dim
-
-    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
-        found = {k: self._items[k] for k in set(keys) if k in self._items}
-        self.hits += sum(k in found for k in keys)
-        todo = [i for i, k in enumerate(keys) if k not in found]
-        if todo:
-            vectors = self._inner.embed([texts[i] for i in todo])
-            for i, vector in zip(todo, vectors, strict=True):
-                found[keys[i]] = vector
-                self._items[keys[i]] = vector
-                self._items.move_to_end(keys[i])
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-        for k in found:
-            if k in self._items:
-                self._items.move_to_end(k)
-        if not texts:
-            return self._inner.embed(texts)
-        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
-
-    def clear(self) -> None:
-        self._items.clear()
-

@@ -312,15 +312,7 @@ class Memory:
 
     def _get_embedder(self) -> Embedder:
         if self._embedder is None:
-            from core.inference import background_inference
-
-            embedder = self._factories.embedder()
-            if background_inference():
-                # the capture service: consecutive memories share most of their chunks
-                from core.embed import RecentEmbeddings
-
-                embedder = RecentEmbeddings(embedder)
-            self._embedder = embedder
+            self._embedder = self._factories.embedder()
         return self._embedder
 
     def _encoder(self) -> MomentEncoder:

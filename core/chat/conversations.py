@@ -123,7 +123,9 @@ class ConversationStore:
 
             self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
             if self._db is None:
-                self._db = lancedb.connect(str(self._root))
+                from core.store import lance_session
+
+                self._db = lancedb.connect(str(self._root), session=lance_session())
             if TURNS in list(self._db.list_tables().tables):
                 self._table = self._db.open_table(TURNS)
             elif create:

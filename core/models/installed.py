@@ -166,7 +166,7 @@ class InstalledModels:
         try:
             gemma.assemble(tmp, overwrite=True)
         except FileNotFoundError as exc:
-            # A package split (afterimage-chat-model, DEB_SPLIT_MODEL) left the model out.
+            # The .deb ships the model in its own package (afterimage-chat-model): left out.
             tmp.unlink(missing_ok=True)
             raise ModelError("the built-in chat model is not installed: install the "
                              "afterimage-chat-model package, or choose another chat model "
