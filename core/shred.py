@@ -53,8 +53,15 @@ def deletion_files(table: Any) -> int | None:
 
 
 def has_deletions(table: Any, folder: Path) -> bool:
-    """Whether ``table`` may still hold deleted rows' bytes (either signal counts)."""
-    return deletion_files(table) != 0 or bool(fragments_with_deletions(folder))
+    """Whether ``table`` may still hold deleted rows' bytes: its latest version references
+    deletion files (the folder's files when lancedb does not report that). A deletion file
+    that no version references is left by a transaction killed before its commit: it holds
+    only row offsets, and the rows it names were never deleted, so it is not counted (it
+    would otherwise make every later purge fail after a crash)."""
+    count = deletion_files(table)
+    if count is not None:
+        return count != 0
+    return bool(fragments_with_deletions(folder))
 
 
 def fragments_with_deletions(folder: Path) -> set[int]:

@@ -77,6 +77,22 @@ def test_shred_removes_the_bytes_and_keeps_every_survivor(table) -> None:
     assert len(table.list_versions()) == 1  # every old version is gone
 
 
+def test_an_orphan_deletion_file_from_a_killed_commit_does_not_block_shredding(table) -> None:
+    """A delete killed between writing its deletion file and committing leaves a file no
+    version references (seen in tests/core/test_crash.py): the next purge must still
+    succeed and still remove what was really deleted."""
+    table, folder = table
+    values = _values(table)
+    table.delete("id = 'r0003'")
+    deletions = folder / "_deletions"
+    real = next(deletions.iterdir())
+    (deletions / ("0-999-" + real.name.split("-", 2)[-1])).write_bytes(real.read_bytes())
+    shred_deleted(table, folder)
+    assert _files_holding(folder, values["r0003"]) == []
+    assert deletion_files(table) == 0
+    assert set(_values(table)) == set(values) - {"r0003"}
+
+
 def test_shred_without_deletions_rewrites_nothing(table) -> None:
     table, folder = table
     before = sorted(p.name for p in (folder / "data").iterdir())
