@@ -59,7 +59,11 @@ start_xvfb() {
     local n i
     for n in $(seq 99 160); do
         [[ -e "/tmp/.X$n-lock" || -e "/tmp/.X11-unix/X$n" ]] && continue
-        Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp >"/tmp/afterimage-xvfb-$n.log" 2>&1 &
+        # -s 0: no screen saver (after the X default of 10 idle minutes the server blanks
+        # the screen, and the capture service rightly treats that as a locked screen);
+        # -noreset: no server reset when the last client disconnects
+        Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp -s 0 -noreset \
+            >"/tmp/afterimage-xvfb-$n.log" 2>&1 &
         XVFB_PID=$!
         export DISPLAY=":$n"
         for i in $(seq 1 50); do            # up to 10 s

@@ -41,9 +41,12 @@ def start_service(home: Path, display: str, **extra: str) -> subprocess.Popen[by
 def status(home: Path) -> dict:
     path = home / "run" / "service-status.json"
     try:
-        return json.loads(path.read_text())
+        found = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+    status_snapshot.clear()
+    status_snapshot.update(found)  # the last one seen, for a timeout's message
+    return found
 
 
 def wait_for(predicate, timeout: float, what: str, proc=None):

@@ -53,6 +53,21 @@ def display_works(display: str) -> bool:
     return True
 
 
+def disable_screen_saver(display: str) -> None:
+    """Turn the server's screen saver off, so a long test run never blanks the screen
+    (a display reused from the caller may still have the 10-minute X default)."""
+    from Xlib import X
+    from Xlib.display import Display
+
+    conn = Display(display)
+    try:
+        conn.set_screen_saver(0, 0, X.DefaultBlanking, X.DefaultExposures)
+        conn.force_screen_saver(X.ScreenSaverReset)
+        conn.sync()
+    finally:
+        conn.close()
+
+
 def has_ewmh_wm(display: str) -> bool:
     """True when a window manager has announced itself (_NET_SUPPORTING_WM_CHECK)."""
     from Xlib.display import Display
@@ -85,7 +100,10 @@ def start_xvfb(
     if xvfb is None:
         raise XEnvError(f"Xvfb is not installed. Install the test packages: {APT_HINT}")
     read_fd, write_fd = os.pipe()
-    cmd = [xvfb, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"]
+    # -s 0: no screen saver (the X default blanks after 10 idle minutes, which the capture
+    # service treats as a locked screen); -noreset: no server reset between clients
+    cmd = [xvfb, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp",
+           "-s", "0", "-noreset"]
     proc = subprocess.Popen(
         [*cmd, *extra_args],
         pass_fds=(write_fd,),
@@ -152,6 +170,7 @@ class XSession:
             processes.append(xvfb)
             session = cls(display=display, reused=False, processes=processes)
         try:
+            disable_screen_saver(session.display)
             if not has_ewmh_wm(session.display):
                 processes.append(start_openbox(session.display))
         except BaseException:
