@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from core.errors import ModelError
-from core.ppocr import PpOcr, crop_box
+from core.ppocr import Box, PpOcr, centre_inside, crop_box
 from core.types import OcrLine, OcrResult
 
 DOUBTFUL_SCORE = 0.75  # below this a long, sparse line gets a second look
@@ -180,25 +180,36 @@ class RapidOcrEngine:
         return self._engine
 
     def recognize(self, image: Image.Image) -> OcrResult:
+        return self._recognize(image, None)
+
+    def recognize_within(self, image: Image.Image,
+                         keep: tuple[int, int, int, int]) -> OcrResult:
+        """Lines whose centre lies in ``keep``; the rest of ``image`` is context for the
+        detector (a region read's padding, where neighbouring lines show cut in half: they
+        are never recognised, which would cost CPU for nothing)."""
+        return self._recognize(image, keep)
+
+    def _recognize(self, image: Image.Image, keep: Box | None) -> OcrResult:
         rgb = image.convert("RGB") if image.mode != "RGB" else image
         with self._lock:
-            raw = self._read(rgb)
+            raw = self._read(rgb, keep)
             if self._second_look:
                 raw = self._look_again(rgb, raw)
         return OcrResult(tuple(
             OcrLine(text=text, confidence=round(score, 4), box=box)
             for text, score, box in raw if score >= self._min_confidence and text.strip()))
 
-    def _read(self, rgb: Image.Image) -> list[Line]:
-        """Every line with text, with its score (no confidence filter beyond RapidOCR's own
-        0.5, which is off while the second look is on)."""
+    def _read(self, rgb: Image.Image, keep: Box | None = None) -> list[Line]:
+        """Every line with text (with its centre in ``keep``, if given), with its score (no
+        confidence filter beyond RapidOCR's own 0.5, which is off while the second look is
+        on)."""
         engine = self._load()
         array = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # BGR, as the models expect
         try:
             if self._banded(rgb.size):
-                lines = self._recognize_banded(engine, array)
+                lines = self._recognize_banded(engine, array, keep)
             else:
-                lines = engine.read(array)
+                lines = engine.read(array, keep)
         except ModelError:
             raise
         except Exception as exc:  # noqa: BLE001 - native engine errors of any kind
@@ -260,7 +271,8 @@ class RapidOcrEngine:
         step = int(np.ceil((height - ov) / n))
         return [(i * step, min(height, i * step + step + ov)) for i in range(n)]
 
-    def _recognize_banded(self, engine: PpOcr, array: np.ndarray) -> list[Line]:
+    def _recognize_banded(self, engine: PpOcr, array: np.ndarray,
+                          keep: Box | None = None) -> list[Line]:
         """Detection band by band (bounded memory), then one classification and recognition
         pass over the detected lines, cropped from the whole image. A line in an overlap is
         found by both bands and read once: detections are kept in order of their distance
@@ -281,6 +293,8 @@ class RapidOcrEngine:
             if any(_covers(box, other) for other in kept):
                 continue
             kept.append(box)
+        if keep is not None:
+            kept = [box for box in kept if centre_inside(box, keep)]
         # RapidOCR's own order: top to bottom, then left to right
         kept.sort(key=lambda b: (b[1], b[0]))
         keys = [line_key(_source_box(array, box)) for box in kept]

@@ -419,22 +419,25 @@ class PpOcr:
             image = np.pad(image, ((top, top), (0, 0), (0, 0)))
         return _Prepared(np.ascontiguousarray(image), ratio_h, ratio_w, top)
 
-    def read(self, bgr: U8) -> list[tuple[str, float, Box]]:
-        """Detect and recognise every line of ``bgr``: (text, score, box) in its pixels."""
+    def read(self, bgr: U8, keep: Box | None = None) -> list[tuple[str, float, Box]]:
+        """Detect and recognise every line of ``bgr``: (text, score, box) in its pixels.
+        With ``keep``, only the lines whose centre lies inside it are recognised."""
         prepared = self._prepare(bgr)
         found = self.detect(prepared.image)
-        if not found:
-            return []
-        crops = [crop_box(prepared.image, d.box) for d in found]
         h, w = bgr.shape[:2]
         rw, rh, top = prepared.ratio_w, prepared.ratio_h, prepared.top
-        out = []
-        for d, (text, score) in zip(found, self.recognize(crops), strict=True):
+        lines: list[tuple[Detection, Box]] = []
+        for d in found:
             x0, y0, x1, y1 = d.box
             box = (int(_back(x0, rw, 0, w)), int(_back(y0, rh, top, h)),
                    math.ceil(_back(x1, rw, 0, w)), math.ceil(_back(y1, rh, top, h)))
-            out.append((text, score, box))
-        return out
+            if keep is None or centre_inside(box, keep):
+                lines.append((d, box))
+        if not lines:
+            return []
+        crops = [crop_box(prepared.image, d.box) for d, _ in lines]
+        return [(text, score, box) for (_, box), (text, score)
+                in zip(lines, self.recognize(crops), strict=True)]
 
     # -- recognition -----------------------------------------------------------------------
     def recognize(self, crops: list[U8]) -> list[tuple[str, float]]:
@@ -477,6 +480,11 @@ class PpOcr:
                 if int(np.argmax(p)) == 1 and float(np.max(p)) > CLS_THRESH:
                     out[int(i)] = np.ascontiguousarray(crops[int(i)][::-1, ::-1])
         return out
+
+
+def centre_inside(box: Box, area: Box) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return area[0] <= cx < area[2] and area[1] <= cy < area[3]
 
 
 def crop_box(image: U8, box: Box) -> U8:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,6 +81,17 @@ class WindowInfoSource(Protocol):
 
 class Ocr(Protocol):
     def recognize(self, image: Image.Image) -> OcrResult: ...
+
+
+@runtime_checkable
+class RegionReader(Protocol):
+    """An OCR engine that can read part of an image with the rest as context."""
+
+    def recognize_within(self, image: Image.Image,
+                         keep: tuple[int, int, int, int]) -> OcrResult:
+        """The lines whose centre lies inside ``keep`` (image pixels). The rest of the image
+        only gives the detector context: lines there are found but never recognised."""
+        ...
 
 
 class Embedder(Protocol):

@@ -157,8 +157,12 @@ def run_service(ctx: AppContext) -> int:
     from core.capture import default_screen_source, default_window_info
     from core.capture.session import X11SessionSignals
     from core.inference import lower_priority, use_background_inference
+    from core.memtrim import restart_with_malloc_tunables
     from core.service import CaptureService, ServiceParts
 
+    # all day with large short-lived OCR buffers: glibc's malloc settings for that, which it
+    # reads only at start (re-executes this process once, same pid; core/memtrim.py)
+    restart_with_malloc_tunables()
     # A background process: polite ONNX sessions (no spinning threads, no arena) and a
     # lower CPU priority than the user's own applications (core/inference.py).
     use_background_inference()

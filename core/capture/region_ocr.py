@@ -38,7 +38,7 @@ from core.capture.regions import (
     pad,
     union,
 )
-from core.types import Ocr, OcrLine, OcrResult
+from core.types import Ocr, OcrLine, OcrResult, RegionReader
 
 
 def reading_order(lines: list[OcrLine] | tuple[OcrLine, ...]) -> tuple[OcrLine, ...]:
@@ -286,11 +286,16 @@ class RegionOcr:
         crops = [pad(r, self._pad, (w, h)) for r in regions]
         if sum(area(c) for c in crops) > frame_area * self._full_ratio:
             return None
+        reader = self._ocr if isinstance(self._ocr, RegionReader) else None
         for region, (x0, y0, x1, y1) in zip(regions, crops, strict=True):
             crop = image.crop((x0, y0, x1, y1))
             self.stats.crops += 1
             self.stats.pixels_read += (x1 - x0) * (y1 - y0)
-            for line in self._ocr.recognize(crop).lines:
+            # the padding gives the detector context; the lines cut by it are not read
+            inner = (region[0] - x0, region[1] - y0, region[2] - x0, region[3] - y0)
+            read = reader.recognize_within(crop, inner) if reader is not None \
+                else self._ocr.recognize(crop)
+            for line in read.lines:
                 bx0, by0, bx1, by1 = line.box
                 box = (bx0 + x0, by0 + y0, bx1 + x0, by1 + y0)
                 cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2

@@ -36,3 +36,38 @@ def test_banded_read_reads_every_line_once(tmp_path):
     assert tops == sorted(tops)
     whole = RapidOcrEngine(native_det=True).recognize(image)
     assert [ln.text for ln in whole.lines] == texts
+
+
+def _count_recognised(monkeypatch) -> list[int]:
+    from core.ppocr import PpOcr
+
+    counts: list[int] = []
+    original = PpOcr.recognize
+
+    def counting(self, crops):
+        counts.append(len(crops))
+        return original(self, crops)
+
+    monkeypatch.setattr(PpOcr, "recognize", counting)
+    return counts
+
+
+def test_recognize_within_reads_only_the_kept_lines(tmp_path, monkeypatch):
+    """A region read's padding shows the neighbouring lines; they give the detector context
+    but are never recognised (banded and one-pass paths alike)."""
+    png = render_text_png(tmp_path / "page.png", LINES[:5], size=(900, 420), font_size=26)
+    image = Image.open(png)
+    # lines start at y=40 with a 41.6 px pitch: keep the middle of line 3 only
+    keep = (0, 40 + 2 * 41 + 5, 900, 40 + 3 * 41 - 5)
+    for engine in (RapidOcrEngine(native_det=True, det_band_px=384, rec_batch=1),
+                   RapidOcrEngine(native_det=True, rec_batch=1)):
+        counts = _count_recognised(monkeypatch)
+        everything = engine.recognize(image)
+        assert len(everything.lines) == 5 and sum(counts) == 5
+        counts.clear()
+        engine.forget()
+        within = engine.recognize_within(image, keep)
+        assert [line.text for line in within.lines] == [everything.lines[2].text]
+        assert everything.lines[2].text.startswith("Line 3 ")
+        assert sum(counts) == 1  # the other four lines were detected, not recognised
+        monkeypatch.undo()

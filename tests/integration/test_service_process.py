@@ -86,6 +86,12 @@ def test_service_captures_refuses_a_second_instance_and_stops_cleanly(xdisplay, 
             assert "already writing" in second.err and "capture service" in second.err
             shown = run_cli(home, "service", "--status", "--json", passphrase=None).json()
             assert shown["running"] is True and shown["pid"] == proc.pid
+            # it re-executed itself (same pid) with glibc's malloc settings for large buffers
+            # (glibc splits the variable in place at start: look at the raw block)
+            environ = Path(f"/proc/{proc.pid}/environ").read_bytes()
+            assert b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1" in environ
+            assert b"glibc.malloc.mmap_threshold=4194304" in environ
+            assert b"AFTERIMAGE_MALLOC_TUNED=1" in environ
             assert shown["state"] in ("running", "filtered")
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(60) == 0
