@@ -74,6 +74,15 @@ def main() -> None:
             desk.terminate()
             desk.wait(10)
     status = json.loads((home / "run" / "service-status.json").read_text())
+    # the service's own content-free log: CPU of each processed frame on its worker thread
+    frames = []
+    for path in sorted(home.rglob("afterimage.log*")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if "frame(s) processed in" in line:
+                words = line.split()
+                frames.append({"at": words[1][:8],
+                               "cpu_s": float(words[words.index("CPU") - 1]),
+                               "ocr": words[words.index("(ocr:") + 1].rstrip("),")})
     wall = samples[-1][0]
     cpu = samples[-1][1]
     # steady state: after the models are loaded (first minute excluded)
@@ -98,6 +107,8 @@ def main() -> None:
         # typing, reading, scrolling, switching)
         "cpu_s_per_30s": [round(b[1] - a[1], 1) for a, b in zip(samples[::6], samples[6::6],
                                                                strict=False)],
+        "frames_processed": frames,
+        "cpu_s_processing_frames": round(sum(f["cpu_s"] for f in frames), 1),
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(data, indent=2) + "\n")

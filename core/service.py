@@ -532,6 +532,7 @@ class CaptureService:
 
     def _process_frames(self, job: _Job) -> None:
         counters = CaptureCounters()
+        cpu = time.thread_time()  # OCR and encoding run on this thread (one ONNX thread)
         try:
             report = self._memory.capture_frames(job.frames, job.window, ocr=self._get_ocr(),
                                                  counters=counters, persist_counters=False)
@@ -550,6 +551,11 @@ class CaptureService:
                 if counters.last_capture:
                     target.last_capture = counters.last_capture
         return_freed_memory()
+        # content-free: where the service's CPU goes, frame by frame (afterimage.log)
+        _log.info("service: %d frame(s) processed in %.2f CPU s (ocr: %s), %d stored",
+                  len(job.frames), time.thread_time() - cpu,
+                  self._region_ocr.stats.last_mode if self._region_ocr else "whole",
+                  len(report.stored))
         if report.stored:
             self._flush_counters()
         if counters.skipped and not report.stored:
