@@ -84,18 +84,22 @@ def _shift(line: OcrLine, dy: int) -> OcrLine:
     return OcrLine(text=line.text, confidence=line.confidence, box=(x0, y0 - dy, x1, y1 - dy))
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity (numpy arrays inside)
 class _Seen:
-    image: Image.Image
+    """A frame read before: its grey pixels (all that comparing and scroll detection need;
+    a third of the RGB frame's memory), the 1/8 map and its OCR lines."""
+
+    grey: Grey
     small: Grey
     ocr: OcrResult
-    _grey: Grey | None = None
 
     @property
-    def grey(self) -> Grey:
-        if self._grey is None:
-            self._grey = full_grey(self.image)
-        return self._grey
+    def size(self) -> tuple[int, int]:
+        return self.grey.shape[1], self.grey.shape[0]
+
+    @property
+    def pixels(self) -> int:
+        return int(self.grey.size)
 
 
 @dataclass
@@ -178,7 +182,7 @@ class RegionOcr:
         w, h = image.size
         self._clock += 1
         self._used[key] = self._clock
-        candidates = [s for s in self._seen.get(key, []) if s.image.size == image.size]
+        candidates = [s for s in self._seen.get(key, []) if s.size == image.size]
         best: _Seen | None = None
         boxes: list[Box] = []
         best_area = w * h + 1
@@ -205,14 +209,13 @@ class RegionOcr:
         full = mode == "full"
         self._partials[key] = 0 if full else self._partials.get(key, 0) + 1
         derived = best if not full else None
-        self._remember(key, _Seen(image=image, small=small, ocr=result), derived)
+        self._remember(key, _Seen(grey=full_grey(image), small=small, ocr=result), derived)
         return result, mode
 
     def _prune(self) -> None:
         """Keep what is remembered within ``memory_px`` pixels: the least recently used
         pieces (windows since closed or moved) go first."""
-        total = sum(s.image.width * s.image.height
-                    for frames in self._seen.values() for s in frames)
+        total = sum(s.pixels for frames in self._seen.values() for s in frames)
         for key in sorted(self._seen, key=lambda k: self._used.get(k, 0)):
             if total <= self._memory_px:
                 break
@@ -220,7 +223,7 @@ class RegionOcr:
             in_use = self._used.get(key, 0) > self._call_start  # read in this very call
             while frames and total > self._memory_px and (len(frames) > 1 or not in_use):
                 gone = frames.pop()
-                total -= gone.image.width * gone.image.height
+                total -= gone.pixels
             if not frames:
                 del self._seen[key]
                 self._partials.pop(key, None)

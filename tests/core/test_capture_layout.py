@@ -99,8 +99,7 @@ def test_remembered_pieces_are_bounded():
     for shift in range(6):  # six layouts, each a new set of pieces
         pieces = ((0, 0, 500 + shift, 600), (500 + shift, 0, 1000, 600))
         region.recognize(Image.new("RGB", (1000, 600), "white"), "1", pieces)
-    kept = sum(s.image.width * s.image.height for frames in region._seen.values()
-               for s in frames)
+    kept = sum(s.pixels for frames in region._seen.values() for s in frames)
     assert kept <= 2 * 1000 * 600
 
 
