@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,8 @@ def cli_steps(s: Smoke, version: str, tmp: Path) -> None:
         stored = json.loads(out.stdout).get("stored", [])
         s.check("capture", len(stored) >= 1, out.stdout)
 
+    service_step(s)
+
     shot = render_text_png(tmp / "2024-01-13_09-15-00.png", [IMPORT_PHRASE, "second line"])
     out = s.run("import", "import", str(shot), "--json")
     if out.returncode == 0:
@@ -142,6 +145,47 @@ def cli_steps(s: Smoke, version: str, tmp: Path) -> None:
         forget_steps(s, imported_id, shot.name)
 
 
+def service_step(s: Smoke) -> None:
+    """The capture service from the package: it starts (re-executing itself once with its
+    malloc settings, same pid), reports itself running and stops cleanly on SIGTERM."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([s.exe, "service"], env=s.env(passphrase=False),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    step: dict[str, Any] = {"command": "afterimage service"}
+    s.report["steps"]["service"] = step
+    try:
+        shown: dict[str, Any] = {}
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            out = subprocess.run([s.exe, "service", "--status", "--json"],
+                                 env=s.env(passphrase=False), capture_output=True, text=True,
+                                 timeout=60, check=False)
+            shown = json.loads(out.stdout) if out.returncode == 0 else {}
+            if shown.get("running") and shown.get("pid") == proc.pid:
+                break
+            time.sleep(1)
+        step["status"] = {k: shown.get(k) for k in ("running", "state", "pid")}
+        s.check("service", bool(shown.get("running")) and shown.get("pid") == proc.pid,
+                f"not running: {shown} {proc.poll()}")
+        if proc.poll() is None and sys.platform.startswith("linux"):
+            environ = Path(f"/proc/{proc.pid}/environ").read_bytes()
+            s.check("service_malloc", b"glibc.malloc.mmap_threshold=4194304" in environ,
+                    "the service did not re-execute itself with its malloc settings")
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait(10)
+        assert proc.stderr is not None
+        err = proc.stderr.read().decode(errors="replace")
+    step.update(exit_code=code, seconds=round(time.perf_counter() - start, 2))
+    s.check("service_stop", code == 0, f"exit {code}: {err[-400:]}")
+    print(f"  {'service':<10} exit {code} in {step['seconds']:.2f}s", flush=True)
+
+
 CHAT_MODEL_MISSING = ("install the afterimage-chat-model package, or choose another chat model "
                       "in the model manager")
 
@@ -154,6 +198,8 @@ def core_only_steps(s: Smoke, version: str, tmp: Path) -> None:
     out = s.run("init", "init", "--json")
     if out.returncode == 0:
         s.check("init", json.loads(out.stdout).get("created") is True, out.stdout)
+    service_step(s)
+
     shot = render_text_png(tmp / "2024-01-13_09-15-00.png", [IMPORT_PHRASE, "second line"])
     out = s.run("import", "import", str(shot), "--json")
     if out.returncode == 0:
