@@ -310,6 +310,13 @@ class Memory:
             self._ocr = self._factories.ocr()
         return self._ocr
 
+    def forget_recent(self) -> None:
+        """Drop the text embedder's remembered vectors of recent chunks (the capture service
+        on pause and lock), if it keeps any."""
+        forget = getattr(self._embedder, "forget", None)
+        if callable(forget):
+            forget()
+
     def _get_embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = self._factories.embedder()

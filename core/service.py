@@ -213,9 +213,7 @@ class CaptureService:
             discarded = self._coalescer.discard()
             if discarded:
                 self._count("paused", discarded)
-            if self._region_ocr is not None:
-                self._region_ocr.forget()
-            self._last_small.clear()
+            self._forget_frames()
             if due:
                 self._count("paused")
                 self._schedule(now)
@@ -301,9 +299,11 @@ class CaptureService:
             _log.warning("service: the gap log could not be written (%s)", type(exc).__name__)
 
     def _forget_frames(self) -> None:
+        """Drop what was read recently (pixels, line readings, chunk vectors): pause, lock."""
         self._last_small.clear()
         if self._region_ocr is not None:
             self._region_ocr.forget()
+        self._memory.forget_recent()
 
     def _count(self, reason: str, n: int = 1) -> None:
         with self._lock:

@@ -53,6 +53,35 @@ def test_background_embedder_session(background):
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
+def test_background_embedder_reuses_recent_chunk_vectors(background, monkeypatch):
+    """Consecutive memories of one screen share chunks: the service embeds each once (same
+    vectors), and forgets them on pause/lock."""
+    import numpy as np
+
+    embedder = MiniLmEmbedder()
+    first = embedder.embed(["budget review for the garden", "river survey chapter"])
+    runs: list[int] = []
+    original = embedder._embed_batch
+
+    def counting(texts):
+        runs.append(len(texts))
+        return original(texts)
+
+    monkeypatch.setattr(embedder, "_embed_batch", counting)
+    second = embedder.embed(["river survey chapter", "team meeting schedule",
+                             "river survey chapter"])
+    assert runs == [1]  # only the new chunk was embedded
+    np.testing.assert_allclose(second[0], first[1], atol=1e-6)
+    np.testing.assert_allclose(second[2], first[1], atol=1e-6)
+    use_background_inference(False)
+    fresh = MiniLmEmbedder().embed(["team meeting schedule"])
+    use_background_inference(True)
+    np.testing.assert_allclose(second[1], fresh[0], atol=1e-5)
+    embedder.forget()
+    embedder.embed(["river survey chapter"])
+    assert runs == [1, 1]  # forgotten: embedded again
+
+
 def test_interactive_mode_keeps_defaults():
     engine = RapidOcrEngine(native_det=True)
     sessions = _ocr_sessions(engine)

@@ -268,3 +268,22 @@ def test_service_applies_retention_with_settings_changed_while_it_runs(tmp_path)
     assert r.memory._store.count() == 1  # the 400-day-old memory is gone, the new one stays
     assert "0" * 32 not in r.memory._store.ids()
     r.memory.close()
+
+
+def test_lock_and_pause_forget_recent_chunk_vectors(rig, monkeypatch):
+    """What the service remembers of recent screens (pixels, line readings, chunk vectors)
+    is dropped when the screen locks and when capture is paused."""
+    embedder = rig.memory._get_embedder()
+    calls: list[str] = []
+    monkeypatch.setattr(embedder, "forget", lambda: calls.append("forget"), raising=False)
+    rig.change_screen()
+    rig.step(3.0)
+    assert rig.stored() == 1 and calls == []
+    rig.signals.locked = True
+    rig.step(3.0)
+    assert rig.service.state == "locked" and calls
+    rig.signals.locked = False
+    calls.clear()
+    PauseControl(rig.paths.run_dir, clock=rig.clock.wall).pause(parse_pause_duration("15m"))
+    rig.step(3.0)
+    assert rig.service.state == "paused" and calls
