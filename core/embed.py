@@ -16,19 +16,12 @@ import numpy as np
 import numpy.typing as npt
 
 from core.errors import ModelError
-from core.resources import assets_dir
+from core.resources import assets_dir, sha256_file
 
 MINILM_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 BACKGROUND_BATCH = 2  # texts per embedding run in the capture service
@@ -71,7 +64,7 @@ class MiniLmEmbedder:
         if not model.is_file() or not tok_path.is_file():
             raise ModelError("the text embedding model files are missing; reinstall Afterimage")
         if self._verify:
-            if _sha256(model) != MINILM_SHA256 or _sha256(tok_path) != TOKENIZER_SHA256:
+            if sha256_file(model) != MINILM_SHA256 or sha256_file(tok_path) != TOKENIZER_SHA256:
                 raise ModelError("the text embedding model files are corrupt (checksum "
                                  "mismatch); reinstall Afterimage")
         try:

@@ -15,7 +15,6 @@ model; otherwise the float model is used and nothing else changes. Making the co
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -28,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.errors import ModelError
-from core.resources import assets_dir
+from core.resources import assets_dir, sha256_file
 
 _log = logging.getLogger(__name__)
 
@@ -55,14 +54,6 @@ def derived_dir() -> Path:
     return assets_dir() / "models" / "derived"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def int8_recognizer(folder: Path | None = None) -> Path | None:
     """The 8-bit recogniser when it was made from the installed float model (or ships without
     it), else None."""
@@ -78,9 +69,9 @@ def int8_recognizer(folder: Path | None = None) -> Path | None:
         # then the copy's own checksum is what is checked.
         made_from_this = not source.is_file() or (
             meta.get("source_size") == source.stat().st_size
-            and meta.get("source_sha256") == _sha256(source))
+            and meta.get("source_sha256") == sha256_file(source))
         if meta.get("version") != MANIFEST_VERSION or not made_from_this or \
-                meta.get("sha256") != _sha256(model):
+                meta.get("sha256") != sha256_file(model):
             _log.info("ocr: the 8-bit recogniser does not match the installed model; "
                       "using the float one")
             return None
@@ -153,8 +144,8 @@ def make_int8_recognizer(folder: Path | None = None, *, seed: int = 7) -> Path:
                         calibrate_method=CalibrationMethod.MinMax)
         staged.replace(model)
     manifest = {"version": MANIFEST_VERSION, "source": source.name,
-                "source_size": source.stat().st_size, "source_sha256": _sha256(source),
-                "sha256": _sha256(model), "calibration_lines": len(lines), "seed": seed}
+                "source_size": source.stat().st_size, "source_sha256": sha256_file(source),
+                "sha256": sha256_file(model), "calibration_lines": len(lines), "seed": seed}
     (folder / f"{MODEL_NAME}.int8.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return model
 

@@ -198,6 +198,7 @@ def core_only_steps(s: Smoke, version: str, tmp: Path) -> None:
     out = s.run("init", "init", "--json")
     if out.returncode == 0:
         s.check("init", json.loads(out.stdout).get("created") is True, out.stdout)
+
     service_step(s)
 
     shot = render_text_png(tmp / "2024-01-13_09-15-00.png", [IMPORT_PHRASE, "second line"])
