@@ -22,8 +22,6 @@ MINILM_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 
-
-
 BACKGROUND_BATCH = 2  # texts per embedding run in the capture service
 RECENT_VECTORS = 256  # chunk vectors the capture service remembers (~400 KB)
 

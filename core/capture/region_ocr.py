@@ -179,6 +179,7 @@ class RegionOcr:
 
     def _recognize_keyed(self, image: Image.Image, key: str) -> tuple[OcrResult, str]:
         small = downscale(image)
+        grey = full_grey(image)  # remembered, and compared when a large region may scroll
         w, h = image.size
         self._clock += 1
         self._used[key] = self._clock
@@ -199,7 +200,7 @@ class RegionOcr:
             self.stats.reused += 1
             result, mode = best.ocr, "reused"
         else:
-            partial = self._partial(image, best, boxes)
+            partial = self._partial(image, grey, best, boxes)
             if partial is None:
                 result, mode = self._full(image), "full"
             else:
@@ -209,7 +210,7 @@ class RegionOcr:
         full = mode == "full"
         self._partials[key] = 0 if full else self._partials.get(key, 0) + 1
         derived = best if not full else None
-        self._remember(key, _Seen(grey=full_grey(image), small=small, ocr=result), derived)
+        self._remember(key, _Seen(grey=grey, small=small, ocr=result), derived)
         return result, mode
 
     def _prune(self) -> None:
@@ -241,7 +242,7 @@ class RegionOcr:
         self.stats.pixels_read += image.width * image.height
         return OcrResult(reading_order(self._ocr.recognize(image).lines))
 
-    def _partial(self, image: Image.Image, ref: _Seen,
+    def _partial(self, image: Image.Image, grey: Grey, ref: _Seen,
                  boxes: list[Box]) -> tuple[OcrResult, str] | None:
         w, h = image.size
         frame_area = w * h
@@ -249,11 +250,8 @@ class RegionOcr:
             return None
         lines = list(ref.ocr.lines)
         dirty: list[Box] = []
-        grey: Grey | None = None
         for box in boxes:
             if area(box) >= frame_area * self._scroll_min_area:
-                if grey is None:
-                    grey = full_grey(image)
                 scroll = detect_scroll(ref.grey, grey, box)
                 if scroll is not None:
                     self.stats.scrolls += 1
