@@ -13,7 +13,8 @@ equivalent. This module reproduces RapidOCR 3.10's pipeline as ``core.ocr`` conf
   distance (area x ratio / perimeter, exact for a rectangle), scale back;
 - **recognition** (CTC): crop each box, resize to height 48 keeping the aspect (batch padded
   to its widest line), normalise, run, greedy decode with the character list stored in the
-  model's metadata, score = mean probability of the kept characters;
+  model's metadata, score = mean probability of the kept characters; lines wider than
+  ~1,400 recogniser columns are read in overlapping pieces and stitched (core/linesplit.py);
 - the optional 0/180-degree **line classifier**.
 
 The pure steps (resize, labelling, boxes, unclip, decode) are plain functions tested on small
@@ -34,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.errors import ModelError
+from core.linesplit import decode_steps, pieces_of, stitch
 
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
@@ -265,25 +267,7 @@ def sort_boxes(found: list[tuple[Box, float]]) -> list[tuple[Box, float]]:
     return [found[order[i]] for i in final]
 
 
-# -- recognition post-processing -----------------------------------------------------------
-
-def ctc_greedy_decode(preds: F32, characters: list[str]) -> list[tuple[str, float]]:
-    """Greedy CTC decoding of a B x T x C batch: the most likely class per step, repeats
-    merged, blanks (class 0) dropped. The score is the mean probability of the kept steps
-    (each rounded to 5 decimals, as RapidOCR does); 0 for an empty line."""
-    index = preds.argmax(axis=2)
-    prob = preds.max(axis=2)
-    out: list[tuple[str, float]] = []
-    for tokens, probs in zip(index, prob, strict=True):
-        keep = np.ones(len(tokens), dtype=bool)
-        keep[1:] = tokens[1:] != tokens[:-1]
-        keep &= tokens != 0
-        text = "".join(characters[t] for t in tokens[keep].tolist())
-        kept = np.round(probs[keep].astype(np.float64), 5)
-        score = round(float(kept.mean()), 5) if len(kept) else 0.0
-        out.append((text, score))
-    return out
-
+# -- recognition input -------------------------------------------------------------------------
 
 def rec_width(crop_w: int, crop_h: int, batch_width: int, height: int = REC_HEIGHT) -> int:
     """Width of a line resized to the recogniser's height, within its batch's width."""
@@ -441,26 +425,38 @@ class PpOcr:
 
     # -- recognition -----------------------------------------------------------------------
     def recognize(self, crops: list[U8]) -> list[tuple[str, float]]:
-        """(text, score) of each line crop (BGR), in order."""
+        """(text, score) of each line crop (BGR), in order. Long lines are read in
+        overlapping pieces and stitched (core/linesplit.py): cheaper, and a fraction of the
+        memory."""
         self.load()
         if not crops:
             return []
         if self.use_cls:
             crops = self.classify(crops)
-        ratios = np.array([c.shape[1] / float(c.shape[0]) for c in crops])
+        pieces = [p for i, c in enumerate(crops) for p in pieces_of(i, c, REC_HEIGHT)]
+        views = [np.ascontiguousarray(crops[p.line][:, p.x0:p.x1]) if p.x0 > 0
+                 or p.x1 < crops[p.line].shape[1] else crops[p.line] for p in pieces]
+        ratios = np.array([v.shape[1] / float(v.shape[0]) for v in views])
         order = np.argsort(ratios)
-        results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        parts: list[list[Any]] = [[] for _ in crops]
         name = self.rec.get_inputs()[0].name
-        for begin in range(0, len(crops), self.rec_batch):
+        for begin in range(0, len(views), self.rec_batch):
             batch = order[begin:begin + self.rec_batch]
             max_ratio = max(REC_MIN_WIDTH / REC_HEIGHT, *(float(ratios[i]) for i in batch))
             batch_width = int(REC_HEIGHT * max_ratio)
-            tensor = np.stack([normalise_line(crops[i], batch_width) for i in batch])
+            tensor = np.stack([normalise_line(views[i], batch_width) for i in batch])
             preds = self.rec.run(None, {name: tensor})[0]
-            for i, decoded in zip(batch, ctc_greedy_decode(preds, self.characters),
-                                  strict=True):
-                results[int(i)] = decoded
-        return results
+            del tensor
+            for i, row in zip(batch, preds, strict=True):
+                piece, view = pieces[int(i)], views[int(i)]
+                tokens, probs, steps = decode_steps(row)
+                cols = rec_width(view.shape[1], view.shape[0], batch_width)
+                # a step's centre, in recogniser columns, then in the crop's columns
+                xs = piece.x0 + (steps + 0.5) * (batch_width / len(row)) \
+                    * (view.shape[1] / cols)
+                parts[piece.line].append(
+                    (piece, [self.characters[t] for t in tokens.tolist()], probs, xs))
+        return [stitch(p) for p in parts]
 
     def classify(self, crops: list[U8]) -> list[U8]:
         """RapidOCR's 0/180-degree line classifier: crops it judges upside down (score above

@@ -1,5 +1,5 @@
 """The pure steps of the OpenCV-free PP-OCR pipeline (core/ppocr.py) on small arrays:
-resizing, dilation, connected regions, DB boxes and unclip, reading order, CTC decoding, and
+resizing, dilation, connected regions, DB boxes and unclip, reading order, and
 that neither the app's OCR nor its model lookup imports OpenCV or RapidOCR's Python code."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import pytest
 from core.ppocr import (
     component_boxes,
     crop_box,
-    ctc_greedy_decode,
     db_boxes,
     dilate_2x2,
     model_dir,
@@ -164,21 +163,6 @@ def test_crop_box_turns_tall_crops():
     image = np.zeros((50, 50, 3), dtype=np.uint8)
     assert crop_box(image, (0, 0, 30, 10)).shape == (10, 30, 3)
     assert crop_box(image, (0, 0, 10, 30)).shape == (10, 30, 3)  # turned a quarter
-
-
-def test_ctc_greedy_decode_merges_repeats_and_drops_blanks():
-    characters = ["blank", "a", "b", " "]
-    steps = [1, 1, 0, 1, 2, 2, 0, 3, 2]  # a a _ a b b _ ' ' b -> "aab b"
-    preds = np.full((1, len(steps), 4), 0.01, dtype=np.float32)
-    for t, c in enumerate(steps):
-        preds[0, t, c] = 0.9 if t != 4 else 0.6
-    (text, score), = ctc_greedy_decode(preds, characters)
-    assert text == "aab b"
-    # kept steps: 0 (a), 3 (a), 4 (b, 0.6), 7 (' '), 8 (b)
-    assert score == pytest.approx((0.9 * 4 + 0.6) / 5, abs=1e-5)
-    empty = np.zeros((1, 3, 4), dtype=np.float32)
-    empty[0, :, 0] = 1.0
-    assert ctc_greedy_decode(empty, characters) == [("", 0.0)]
 
 
 def test_models_are_found_and_neither_cv2_nor_rapidocr_code_is_imported():
