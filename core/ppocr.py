@@ -426,8 +426,8 @@ class PpOcr:
     # -- recognition -----------------------------------------------------------------------
     def recognize(self, crops: list[U8]) -> list[tuple[str, float]]:
         """(text, score) of each line crop (BGR), in order. Long lines are read in
-        overlapping pieces and stitched (core/linesplit.py): cheaper, and a fraction of the
-        memory."""
+        overlapping pieces and stitched (core/linesplit.py): the recogniser's activations
+        grow with a line's width, so this bounds its peak memory."""
         self.load()
         if not crops:
             return []
