@@ -194,7 +194,18 @@ class EncryptedStore:
             return table
         db = self._connect()
         try:
-            if name in _table_names(db):
+            listed = name in _table_names(db)
+            if listed and not _has_committed_version(self._root / f"{name}.lance"):
+                # A process killed inside create_table leaves a folder with no manifest:
+                # LanceDB lists it but cannot open it. It holds no committed row. Readers
+                # see an empty table; the writer (the only caller with create=True)
+                # removes the remains and creates the table afresh.
+                if not create:
+                    return None
+                _log.warning("store: removing an unfinished table folder (%s)", name)
+                shutil.rmtree(self._root / f"{name}.lance")
+                listed = False
+            if listed:
                 table = db.open_table(name)
             elif create:
                 table = db.create_table(name, schema=_SCHEMAS[name], exist_ok=True)
@@ -664,6 +675,15 @@ def _table_names(db: Any) -> list[str]:
         token = getattr(page, "page_token", None)
         if not token:
             return names
+
+
+def _has_committed_version(table_dir: Path) -> bool:
+    """True once LanceDB has written the table's first manifest (its commit point)."""
+    versions = table_dir / "_versions"
+    try:
+        return any(p.name.endswith(".manifest") for p in versions.iterdir())
+    except FileNotFoundError:
+        return False
 
 
 def _dir_size(path: Path) -> int:

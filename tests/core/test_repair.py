@@ -116,3 +116,28 @@ def test_repair_keeps_the_keys_of_chat_turns(tmp_path: Path) -> None:
     turns = mem.conversations.turns(conv)
     assert [t.answer for t in turns] == ["A note about otters."]
     mem.close()
+
+
+def test_a_table_folder_left_by_a_kill_inside_create_table(tmp_path: Path) -> None:
+    """kill -9 inside LanceDB's create_table leaves a folder with no manifest, which LanceDB
+    lists but cannot open (seen once in the T5 crash test): readers see no rows, the next
+    write creates the table and nothing already stored is lost."""
+    home = tmp_path / "h"
+    mem = new_memory(home)
+    first = synthetic(utc(2024, 4, 1, 9), "first", tier=1)
+    mem.store_encoded([first])
+    frames_dir = mem._store.root / f"{FRAMES}.lance"
+    assert not frames_dir.exists()  # no frame stored yet, so no frames table
+    (frames_dir / "_versions").mkdir(parents=True)
+    (frames_dir / "data").mkdir()
+    (frames_dir / "data" / "half-written.lance").write_bytes(b"\x00" * 64)
+    mem.close()
+
+    mem = open_memory(home)
+    assert _ids(mem, FRAMES) == set()
+    mem.repair()
+    second = synthetic(utc(2024, 4, 1, 10), "second")
+    mem.store_encoded([second])
+    assert _ids(mem, FRAMES) == {second.record.id}
+    assert _ids(mem, MEMORIES) == {first.record.id, second.record.id}
+    mem.close()
