@@ -140,9 +140,12 @@ def main() -> None:
     parser.add_argument("--upscaling-det", action="store_true",
                         help="RapidOCR's default detector, which upscales thin images to a "
                              "736-px short side (very slow on these renders)")
+    parser.add_argument("--scripts", choices=("latin", "all"), default="all",
+                        help="the recogniser's scripts (ocr.scripts; the service's default "
+                             "outside Chinese and Japanese locales is latin)")
     args = parser.parse_args()
     args.native_det = not args.upscaling_det
-    engine = RapidOcrEngine(native_det=args.native_det)
+    engine = RapidOcrEngine(native_det=args.native_det, scripts=args.scripts)
     result = evaluate(engine)
     data = {
         "engine": "native-scale detector" if args.native_det else "upscaling detector",
@@ -158,6 +161,8 @@ def main() -> None:
     }
     RESULTS.parent.mkdir(exist_ok=True)
     target = RESULTS.with_name("privacy_filter_native.json") if args.native_det else RESULTS
+    if args.scripts == "latin":
+        target = target.with_name(target.stem + "_latin.json")
     target.write_text(json.dumps(data, indent=2) + "\n")
     print(json.dumps(data, indent=2))
 

@@ -65,21 +65,22 @@ def record(out: Path, seconds: float, interval: float) -> None:
     print(f"recorded {n} grabs in {out}")
 
 
-def replay(folder: Path, hold: float, pieces: bool) -> dict[str, object]:
+def replay(folder: Path, hold: float, pieces: bool, scripts: str = "auto") -> dict[str, object]:
     from core.capture.coalesce import Coalescer
     from core.capture.layout import visible_pieces
     from core.capture.region_ocr import RegionOcr
     from core.capture.regions import downscale
     from core.inference import use_background_inference
     from core.memtrim import return_freed_memory
-    from core.ocr import RapidOcrEngine
+    from core.ocr import RapidOcrEngine, ocr_scripts
     from core.service import SERVICE_DET_BAND_PX
     from core.types import ActiveWindow, MonitorGeometry, ScreenFrame
 
     use_background_inference()
     meta = json.loads((folder / "meta.json").read_text())
     band = int(os.environ.get("REPLAY_BAND_PX", SERVICE_DET_BAND_PX))
-    engine = RapidOcrEngine(native_det=True, det_band_px=band, rec_batch=1)
+    engine = RapidOcrEngine(native_det=True, det_band_px=band, rec_batch=1,
+                            scripts=ocr_scripts(scripts))  # as the service chooses
     engine._load()
     print("loaded: rss", next(int(x.split()[1]) // 1024 for x in
                              Path("/proc/self/status").read_text().splitlines()
@@ -123,7 +124,7 @@ def replay(folder: Path, hold: float, pieces: bool) -> dict[str, object]:
               "ocr_cpu_s": round(total, 1),
               "per_mode": {k: {"n": len(v), "cpu_s": round(sum(v), 1)}
                            for k, v in per_mode.items()},
-              "peak_rss_mb": peak, "band_px": engine._band,
+              "peak_rss_mb": peak, "band_px": engine._band, "recognizer": engine.recognizer,
               "pixels_read_fraction": round(region.stats.pixels_read
                                             / max(1, region.stats.pixels_total), 3)}
     print(json.dumps(result, indent=1))
@@ -141,11 +142,13 @@ def main() -> None:
     rep.add_argument("folder", type=Path)
     rep.add_argument("--hold", type=float, default=20.0)
     rep.add_argument("--no-pieces", action="store_true", help="read each frame whole")
+    rep.add_argument("--scripts", choices=("auto", "latin", "all"), default="auto",
+                     help="the recogniser's scripts (ocr.scripts; auto as the service)")
     args = parser.parse_args()
     if args.cmd == "record":
         record(args.out, args.seconds, args.interval)
     else:
-        replay(args.folder, args.hold, not args.no_pieces)
+        replay(args.folder, args.hold, not args.no_pieces, args.scripts)
 
 
 if __name__ == "__main__":

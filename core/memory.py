@@ -157,11 +157,12 @@ class Factories:
 
 def default_factories(config: Config) -> Factories:
     def ocr() -> Ocr:
-        from core.ocr import RapidOcrEngine
+        from core.ocr import RapidOcrEngine, ocr_scripts
 
         return RapidOcrEngine(min_confidence=config.ocr.min_confidence,
                               max_side_px=config.ocr.max_side_px,
-                              int8=config.ocr.int8_recognizer)
+                              int8=config.ocr.int8_recognizer,
+                              scripts=ocr_scripts(config.ocr.scripts))
 
     def embedder() -> Embedder:
         from core.retrieval.encoders import text_encoder_for

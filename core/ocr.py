@@ -11,8 +11,10 @@ service).
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +76,28 @@ def line_key(crop: np.ndarray) -> bytes:
     return digest.digest()
 
 
+CJK_LANGUAGES = ("zh", "ja")  # the recogniser's other scripts (it has no Hangul)
+
+
+def ocr_scripts(setting: str, environ: Mapping[str, str] | None = None) -> str:
+    """The recogniser's scripts for ``ocr.scripts``: "auto" is "all" when the user's locale
+    (LC_ALL, LC_CTYPE, LANG or LANGUAGE, as POSIX orders them) is Chinese or Japanese, else
+    "latin"."""
+    if setting != "auto":
+        return setting
+    env = os.environ if environ is None else environ
+    names = [env.get("LC_ALL", ""), env.get("LC_CTYPE", ""), env.get("LANG", ""),
+             *env.get("LANGUAGE", "").split(":")]
+    if not any(names):
+        import locale
+
+        names = [locale.getlocale()[0] or ""]
+    for name in names:
+        if name.lower().startswith(CJK_LANGUAGES):
+            return "all"
+    return "latin"
+
+
 class LineCache:
     """A bounded LRU map from line-image keys to (text, score)."""
 
@@ -117,7 +141,7 @@ class RapidOcrEngine:
                  threads: int = 0, native_det: bool = False, det_band_px: int = 0,
                  band_overlap_px: int = 96, rec_batch: int = 0,
                  second_look: bool = True, angle_cls: bool = False,
-                 line_cache: int = 4096, int8: bool = True,
+                 line_cache: int = 4096, int8: bool = True, scripts: str = "all",
                  rec_model: Path | None = None) -> None:
         self._min_confidence = min_confidence
         # ``det_band_px`` > 0 (native_det only): the detector reads tall images in horizontal
@@ -150,6 +174,9 @@ class RapidOcrEngine:
         # The 8-bit recogniser made at install time (core/ocr_int8.py), when present and
         # made from the installed model; the float one otherwise.
         self._int8 = int8
+        # "latin": the 8-bit copy without Chinese and Japanese classes (core/ocr_int8.py);
+        # "all": every class. The float model always reads every class.
+        self._scripts = scripts
         self._rec_model = rec_model  # an explicit recogniser file (tests, benchmarks)
         self.recognizer = "float"
         self._engine: PpOcr | None = None
@@ -167,7 +194,7 @@ class RapidOcrEngine:
 
                 # the packaged app ships only the 8-bit recogniser: used even when turned off
                 if self._int8 or not source_model().is_file():
-                    rec_model = int8_recognizer()
+                    rec_model = int8_recognizer(scripts=self._scripts)
             if rec_model is not None:
                 self.recognizer = rec_model.name
             engine = PpOcr(rec_model=rec_model,

@@ -443,7 +443,7 @@ class CaptureService:
 
     def _get_ocr(self) -> Ocr:
         if self._ocr is None:
-            from core.ocr import RapidOcrEngine
+            from core.ocr import RapidOcrEngine, ocr_scripts
 
             # Detection in bands and one line per recognition batch bound the OCR's peak
             # memory (~470 MB instead of ~1 GB on a dense 1080p frame; docs/benchmarks.md).
@@ -451,7 +451,8 @@ class CaptureService:
                                        max_side_px=self._memory.config.ocr.max_side_px,
                                        native_det=True, det_band_px=SERVICE_DET_BAND_PX,
                                        rec_batch=1,
-                                       int8=self._memory.config.ocr.int8_recognizer)
+                                       int8=self._memory.config.ocr.int8_recognizer,
+                                       scripts=ocr_scripts(self._memory.config.ocr.scripts))
         if self._cfg.region_ocr:
             if self._region_ocr is None:
                 self._region_ocr = RegionOcr(self._ocr)

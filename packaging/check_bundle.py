@@ -59,6 +59,8 @@ REQUIRED = {
     # the 8-bit recogniser derived at build time (core/ocr_int8.py) and its manifest (its
     # checksum is checked at run time when the float model is absent)
     "rapidocr int8 rec model": "assets/models/derived/PP-OCRv6_rec_small.int8.onnx",
+    "rapidocr int8 rec model without CJK":
+        "assets/models/derived/PP-OCRv6_rec_small.int8.latin.onnx",
     "rapidocr int8 rec manifest": "assets/models/derived/PP-OCRv6_rec_small.int8.json",
     "app icon": "assets/icons/afterimage.svg",
 }

@@ -72,3 +72,62 @@ def test_a_package_without_the_float_model_trusts_the_8bit_copys_own_checksum(ma
     data[len(data) // 3] ^= 0xFF
     tampered.write_bytes(bytes(data))
     assert int8_recognizer(tmp_path / "tampered") is None
+
+
+def test_the_copy_without_cjk_reads_the_same_lines_and_is_checked_like_the_other(made,
+                                                                                tmp_path):
+    folder, model = made
+    latin = int8_recognizer(folder, scripts="latin")
+    assert latin is not None and latin.name == f"{MODEL_NAME}.int8.latin.onnx"
+    assert int8_recognizer(folder, scripts="all") == model
+    assert latin.stat().st_size < model.stat().st_size / 2  # 2,452 of 18,710 output classes
+    meta = json.loads((folder / f"{MODEL_NAME}.int8.json").read_text())
+    assert meta["latin_classes"] == 2452
+    png = render_text_png(tmp_path / "page.png", LINES, size=(1100, 260), font_size=22)
+    image = Image.open(png)
+    reader = RapidOcrEngine(native_det=True, det_band_px=384, rec_batch=1, rec_model=latin)
+    assert [ln.text for ln in reader.recognize(image).lines] == LINES
+    # a damaged copy is not used: the full 8-bit recogniser is
+    shutil.copytree(folder, tmp_path / "tampered")
+    tampered = tmp_path / "tampered" / latin.name
+    data = bytearray(tampered.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    tampered.write_bytes(bytes(data))
+    assert int8_recognizer(tmp_path / "tampered", scripts="latin") == \
+        tmp_path / "tampered" / model.name
+    (tmp_path / "tampered" / latin.name).unlink()
+    assert int8_recognizer(tmp_path / "tampered", scripts="latin") == \
+        tmp_path / "tampered" / model.name
+
+
+def test_which_characters_the_copy_without_cjk_keeps() -> None:
+    from core.ocr_int8 import latin_classes
+
+    kept = "a Z 0 9 é ß ł Ω ж € → ✓ ( @ ~".split()
+    dropped = "中 語 あ ア ｱ Ａ 한 、".split()
+    chars = kept + dropped
+    assert [chars[i] for i in latin_classes(chars)] == kept
+
+
+@pytest.mark.parametrize(("environ", "scripts"), [
+    ({"LANG": "ja_JP.UTF-8"}, "all"),
+    ({"LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, "all"),
+    ({"LANG": "de_DE.UTF-8"}, "latin"),
+    ({"LANG": "en_GB.UTF-8", "LANGUAGE": "en_GB:ja"}, "all"),
+    ({"LANG": "C.UTF-8"}, "latin"),
+])
+def test_auto_reads_cjk_only_for_chinese_and_japanese_locales(environ, scripts) -> None:
+    from core.ocr import ocr_scripts
+
+    assert ocr_scripts("auto", environ) == scripts
+    assert ocr_scripts("all", environ) == "all"
+    assert ocr_scripts("latin", environ) == "latin"
+
+
+def test_a_wrong_scripts_setting_is_refused() -> None:
+    from core.config import parse_config
+    from core.errors import ConfigError
+
+    assert parse_config('[ocr]\nscripts = "latin"\n', environ={}).ocr.scripts == "latin"
+    with pytest.raises(ConfigError, match="ocr.scripts"):
+        parse_config('[ocr]\nscripts = "klingon"\n', environ={})

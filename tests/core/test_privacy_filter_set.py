@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from bench.bench_privacy_filter import evaluate, render
-from core.ocr import RapidOcrEngine
+from core.ocr import RapidOcrEngine, ocr_scripts
 from core.types import MonitorGeometry, ScreenFrame
 from tests.capture_support import make_memory, window
 from tests.support import PASSPHRASE, assert_secret_absent
@@ -20,7 +20,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:table_names:DeprecationWarning")
 
 @pytest.fixture(scope="module")
 def ocr():
-    return RapidOcrEngine(native_det=True)
+    # the recogniser the service picks on this machine (ocr.scripts = "auto")
+    return RapidOcrEngine(native_det=True, scripts=ocr_scripts("auto"))
 
 
 @pytest.mark.slow
