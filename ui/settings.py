@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.memory import Stats
+from core.ocr import ocr_scripts
 from ui.backends import ForgetKind, ForgetScope, ServiceRunner, ServiceState, ServiceStatus
 from ui.background import user_message
 from ui.first_run import DEFAULT_EXCLUSIONS, passphrase_strength
@@ -34,6 +35,8 @@ from ui.storage_editor import StorageEditor
 from ui.theme import Theme, ThemeChoice
 
 CAPTURE_SWITCH = "Capture continuously while Afterimage runs"
+SCRIPT_NAMES = {"latin": "Latin, Greek, digits and symbols",
+                "all": "Also Chinese and Japanese"}
 
 
 def _form(box: QWidget) -> QFormLayout:
@@ -264,6 +267,20 @@ class SettingsPanel(QScrollArea):
         box = QGroupBox("Models (all run on this computer)", parent)
         form = _form(box)
         form.addRow("Reading text:", QLabel("PP-OCR (RapidOCR), built in", box))
+        self.scripts = QComboBox(box)
+        auto = ocr_scripts("auto")
+        for label, value in ((f"Automatic, from the system language "
+                              f"({SCRIPT_NAMES[auto].lower()})", "auto"),
+                             (SCRIPT_NAMES["latin"], "latin"), (SCRIPT_NAMES["all"], "all")):
+            self.scripts.addItem(label, value)
+        self.scripts.setCurrentIndex(max(0, self.scripts.findData(
+            self._session.config.ocr.scripts)))
+        self.scripts.setToolTip("Reading without Chinese and Japanese characters costs about "
+                                "17% less CPU. Applies when capture next starts.")
+        self.scripts.currentIndexChanged.connect(self._scripts_changed)
+        self.scripts_note = QLabel("", box)
+        form.addRow("Text to read:", self.scripts)
+        form.addRow("", self.scripts_note)
         form.addRow("Search by meaning:", QLabel(
             f"MiniLM-L6 ({self._session.config.embed.text_model}), built in", box))
         chat = self._session.chat.feature
@@ -273,6 +290,16 @@ class SettingsPanel(QScrollArea):
         self.models = ModelsPanel(self._session, box)
         form.addRow(self.models)
         return box
+
+    def _scripts_changed(self, _index: int) -> None:
+        value = self.scripts.currentData()
+        self.scripts_note.setText("Saving…")
+        self._session.save_settings(
+            "ocr", {"scripts": value},
+            on_success=lambda _c: self.scripts_note.setText(
+                "Saved: capture reads this way from its next start."),
+            on_failure=lambda exc: self.scripts_note.setText(
+                f"Not saved: {user_message(exc)}"))
 
     def _security_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Passphrase and locking", parent)

@@ -280,3 +280,16 @@ def test_storage_shows_bytes_per_tier_budget_and_projection(qtbot, app_parts):
     # Locking clears it.
     app_parts.session.lock()
     assert settings.by_tier.text() == "—" and settings.budget.text() == "—"
+
+
+def test_choosing_which_scripts_ocr_reads_is_saved_to_the_config(qtbot, app_parts, vault):
+    from core.config import load_config
+
+    unlock(qtbot, app_parts)
+    settings = app_parts.window.shell.settings
+    assert settings.scripts.currentData() == "auto"
+    assert "system language" in settings.scripts.currentText()
+    settings.scripts.setCurrentIndex(settings.scripts.findData("all"))
+    qtbot.waitUntil(lambda: settings.scripts_note.text().startswith("Saved"), timeout=10_000)
+    assert load_config(vault.paths, environ={}).ocr.scripts == "all"
+    assert app_parts.session.config.ocr.scripts == "all"
