@@ -8,6 +8,10 @@ session this process builds (OCR detector/classifier/recognizer, the text embedd
 
 - one intra-op and one inter-op thread, with spinning off;
 - no CPU memory arena (freed tensors go back to the allocator; the service trims the heap);
+- no memory patterns: onnxruntime otherwise plans one block for all of a run's activations
+  per input shape, and OCR lines and embedding batches come in ever new shapes (measured:
+  recognising a screenful of lines peaked +174 MB with patterns, +41 MB without, at 4% less
+  CPU; docs/benchmarks.md);
 
 and the service lowers its own scheduling priority (:func:`lower_priority`), so the user's
 applications win whenever both want the CPU. The GUI and the CLI keep the defaults.
@@ -57,6 +61,7 @@ def configure_session_options(options: Any, threads: int = 0) -> None:
         options.intra_op_num_threads = threads if threads > 0 else 1
         options.inter_op_num_threads = 1
         options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
 

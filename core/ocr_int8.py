@@ -41,7 +41,6 @@ _log = logging.getLogger(__name__)
 REC_HEIGHT = 48
 MODEL_NAME = "PP-OCRv6_rec_small"
 MANIFEST_VERSION = 2
-SCRIPTS = ("latin", "all")
 CALIBRATION_LINES = 64
 
 _WORDS = ("meeting budget review travel design river survey garden chapter figure table "

@@ -36,6 +36,7 @@ def test_background_ocr_sessions_use_one_quiet_thread_and_still_read(background,
         assert options.intra_op_num_threads == 1
         assert options.inter_op_num_threads == 1
         assert options.enable_cpu_mem_arena is False
+        assert options.enable_mem_pattern is False  # a plan per input shape: +130 MB
         assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     png = render_text_png(tmp_path / "t.png", ["Quarterly budget review"], size=(640, 120))
     from PIL import Image
