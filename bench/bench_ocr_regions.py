@@ -111,11 +111,15 @@ def main() -> None:
 
         engine: RapidOcrEngine = RapidOcrBaseline(native_det=True, threads=1)  # type: ignore[assignment]
     else:
-        engine = RapidOcrEngine(native_det=True, threads=1)
+        from core.ocr import ocr_scripts
+
+        # the recogniser the service picks here (ocr.scripts = "auto")
+        engine = RapidOcrEngine(native_det=True, threads=1, scripts=ocr_scripts("auto"))
     engine.recognize(unchanged_trace(renderer, 1)[0])  # load the models outside the timing
     name = ("RapidOCR 3.10 pipeline (OpenCV)" if args.baseline
             else "PP-OCRv6 small via core/ppocr.py (no OpenCV)")
     out: dict = {"screen": "1920x1080", "engine": f"{name}, 1 thread",
+                 "recognizer": getattr(engine, "recognizer", ""),
                  "change_detection": change_detection_ms(renderer), "traces": {}}
     traces = {
         "unchanged": (unchanged_trace(renderer, args.frames), False),
