@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,7 +36,7 @@ from ui.theme import Theme, ThemeChoice
 
 CAPTURE_SWITCH = "Capture continuously while Afterimage runs"
 SCRIPT_NAMES = {"latin": "Latin, Greek, digits and symbols",
-                "all": "Also Chinese and Japanese"}
+                "all": "all scripts, with Chinese and Japanese"}
 
 
 def _form(box: QWidget) -> QFormLayout:
@@ -269,9 +269,10 @@ class SettingsPanel(QScrollArea):
         form.addRow("Reading text:", QLabel("PP-OCR (RapidOCR), built in", box))
         self.scripts = QComboBox(box)
         auto = ocr_scripts("auto")
-        for label, value in ((f"Automatic, from the system language "
-                              f"({SCRIPT_NAMES[auto].lower()})", "auto"),
-                             (SCRIPT_NAMES["latin"], "latin"), (SCRIPT_NAMES["all"], "all")):
+        for label, value in ((f"Automatic, from the system language: {SCRIPT_NAMES[auto]}",
+                              "auto"),
+                             (SCRIPT_NAMES["latin"], "latin"),
+                             ("Also Chinese and Japanese", "all")):
             self.scripts.addItem(label, value)
         self.scripts.setCurrentIndex(max(0, self.scripts.findData(
             self._session.config.ocr.scripts)))
@@ -279,8 +280,12 @@ class SettingsPanel(QScrollArea):
                                 "17% less CPU. Applies when capture next starts.")
         self.scripts.currentIndexChanged.connect(self._scripts_changed)
         self.scripts_note = QLabel("", box)
-        form.addRow("Text to read:", self.scripts)
-        form.addRow("", self.scripts_note)
+        self.scripts_note.setVisible(False)  # until a choice is saved
+        field = QVBoxLayout()
+        field.setContentsMargins(0, 0, 0, 0)
+        field.addWidget(self.scripts, 0, Qt.AlignmentFlag.AlignLeft)
+        field.addWidget(self.scripts_note)
+        form.addRow("Text to read:", field)
         form.addRow("Search by meaning:", QLabel(
             f"MiniLM-L6 ({self._session.config.embed.text_model}), built in", box))
         chat = self._session.chat.feature
@@ -293,6 +298,7 @@ class SettingsPanel(QScrollArea):
 
     def _scripts_changed(self, _index: int) -> None:
         value = self.scripts.currentData()
+        self.scripts_note.setVisible(True)
         self.scripts_note.setText("Saving…")
         self._session.save_settings(
             "ocr", {"scripts": value},
