@@ -303,7 +303,8 @@ class SettingsPanel(QScrollArea):
         self._session.save_settings(
             "ocr", {"scripts": value},
             on_success=lambda _c: self.scripts_note.setText(
-                "Saved: capture reads this way from its next start."),
+                "Saved: capture reads this way from its next start (turn capture off and "
+                "on to apply it now)."),
             on_failure=lambda exc: self.scripts_note.setText(
                 f"Not saved: {user_message(exc)}"))
 
