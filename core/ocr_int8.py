@@ -111,6 +111,13 @@ def int8_recognizer(folder: Path | None = None, scripts: str = "all") -> Path | 
     return model
 
 
+def derived_complete(folder: Path | None = None) -> bool:
+    """Both 8-bit copies are there, made from the installed model and intact (what the
+    installer and the packaging build check before deriving them again)."""
+    latin = int8_recognizer(folder, scripts="latin")
+    return latin is not None and latin.name.endswith(".latin.onnx")
+
+
 def _line_images(rng: random.Random) -> Iterator[npt.NDArray[np.float32]]:
     """Rendered text lines, preprocessed as RapidOCR feeds its recogniser (height 48, width
     by aspect, values in [-1, 1], channels first)."""

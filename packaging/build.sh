@@ -27,7 +27,7 @@ PYI_VERSION="$("$PY" -c 'import PyInstaller; print(PyInstaller.__version__)' 2>/
 # The bundle ships the 8-bit OCR recogniser instead of the float one (hooks/hook-rapidocr.py):
 # derive it into assets/models/derived/ (copied with assets/) unless a current one is there.
 # Needs the onnx package here, at build time only (the spec keeps it out of the bundle).
-if ! "$PY" -c 'import sys; from core.ocr_int8 import int8_recognizer; sys.exit(int8_recognizer() is None)'; then
+if ! "$PY" -c 'import sys; from core.ocr_int8 import derived_complete; sys.exit(not derived_complete())'; then
     echo "==> deriving the 8-bit OCR recogniser (python -m core.ocr_int8)"
     "$PY" -m core.ocr_int8 || die "could not make the 8-bit OCR recogniser (is onnx installed?)"
 fi

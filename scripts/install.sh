@@ -159,7 +159,7 @@ inputs_hash() {
 ensure_ocr_int8() {
     # The 8-bit OCR recogniser is derived from the installed float model (core/ocr_int8.py;
     # ~10 s, once). Without it the app uses the float model: a warning, not a failure.
-    if "$VPY" -c 'import sys; from core.ocr_int8 import int8_recognizer; sys.exit(int8_recognizer() is None)' >/dev/null 2>&1; then
+    if "$VPY" -c 'import sys; from core.ocr_int8 import derived_complete; sys.exit(not derived_complete())' >/dev/null 2>&1; then
         return 0
     fi
     log "ocr: making the 8-bit recogniser from the installed model (once)"

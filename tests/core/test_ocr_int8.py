@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from core.ocr import RapidOcrEngine
-from core.ocr_int8 import MODEL_NAME, int8_recognizer, make_int8_recognizer
+from core.ocr_int8 import MODEL_NAME, derived_complete, int8_recognizer, make_int8_recognizer
 from tests.support import render_text_png
 
 LINES = ["Quarterly budget review: travel 1,234.56 EUR (draft)",
@@ -98,6 +98,8 @@ def test_the_copy_without_cjk_reads_the_same_lines_and_is_checked_like_the_other
     (tmp_path / "tampered" / latin.name).unlink()
     assert int8_recognizer(tmp_path / "tampered", scripts="latin") == \
         tmp_path / "tampered" / model.name
+    # the installer and the build derive both copies again when one is missing
+    assert derived_complete(folder) and not derived_complete(tmp_path / "tampered")
 
 
 def test_which_characters_the_copy_without_cjk_keeps() -> None:
