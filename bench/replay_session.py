@@ -65,7 +65,8 @@ def record(out: Path, seconds: float, interval: float) -> None:
     print(f"recorded {n} grabs in {out}")
 
 
-def replay(folder: Path, hold: float, pieces: bool, scripts: str = "auto") -> dict[str, object]:
+def replay(folder: Path, hold: float, pieces: bool, scripts: str = "auto",
+           narrow: bool = True) -> dict[str, object]:
     from core.capture.coalesce import Coalescer
     from core.capture.layout import visible_pieces
     from core.capture.region_ocr import RegionOcr
@@ -80,7 +81,8 @@ def replay(folder: Path, hold: float, pieces: bool, scripts: str = "auto") -> di
     meta = json.loads((folder / "meta.json").read_text())
     band = int(os.environ.get("REPLAY_BAND_PX", SERVICE_DET_BAND_PX))
     engine = RapidOcrEngine(native_det=True, det_band_px=band, rec_batch=1,
-                            scripts=ocr_scripts(scripts))  # as the service chooses
+                            scripts=ocr_scripts(scripts),  # as the service chooses
+                            narrow_wide_text=narrow)
     engine._load()
     print("loaded: rss", next(int(x.split()[1]) // 1024 for x in
                              Path("/proc/self/status").read_text().splitlines()
@@ -144,11 +146,13 @@ def main() -> None:
     rep.add_argument("--no-pieces", action="store_true", help="read each frame whole")
     rep.add_argument("--scripts", choices=("auto", "latin", "all"), default="auto",
                      help="the recogniser's scripts (ocr.scripts; auto as the service)")
+    rep.add_argument("--no-narrow", action="store_true",
+                     help="read every line at its own aspect (no line_squeeze)")
     args = parser.parse_args()
     if args.cmd == "record":
         record(args.out, args.seconds, args.interval)
     else:
-        replay(args.folder, args.hold, not args.no_pieces, args.scripts)
+        replay(args.folder, args.hold, not args.no_pieces, args.scripts, not args.no_narrow)
 
 
 if __name__ == "__main__":

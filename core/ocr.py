@@ -142,7 +142,7 @@ class RapidOcrEngine:
                  band_overlap_px: int = 96, rec_batch: int = 0,
                  second_look: bool = True, angle_cls: bool = False,
                  line_cache: int = 4096, int8: bool = True, scripts: str = "all",
-                 rec_model: Path | None = None) -> None:
+                 rec_model: Path | None = None, narrow_wide_text: bool = True) -> None:
         self._min_confidence = min_confidence
         # ``det_band_px`` > 0 (native_det only): the detector reads tall images in horizontal
         # bands of about this height instead of all at once. Its activations scale with the
@@ -178,6 +178,10 @@ class RapidOcrEngine:
         # "all": every class. The float model always reads every class.
         self._scripts = scripts
         self._rec_model = rec_model  # an explicit recogniser file (tests, benchmarks)
+        # Lines of wide fonts are narrowed to ~1.8 recogniser steps per character before
+        # recognition (core/ppocr.py, line_squeeze): the same text for ~20% less recognition
+        # CPU on such lines; narrow fonts are read as they are (docs/benchmarks.md).
+        self._narrow = narrow_wide_text
         self.recognizer = "float"
         self._engine: PpOcr | None = None
         self._lock = threading.Lock()
@@ -202,7 +206,8 @@ class RapidOcrEngine:
                            limit_side_len=self._max_side_px if self._native_det else 736,
                            max_side=self._max_side_px,
                            rec_batch=self._rec_batch if self._rec_batch > 0 else 6,
-                           use_cls=self._angle_cls, threads=self._threads)
+                           use_cls=self._angle_cls, threads=self._threads,
+                           rec_squeeze=None if self._narrow else 1.0)
             self._engine = engine.load()
         return self._engine
 
