@@ -44,6 +44,10 @@ def rss_mb(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--no-narrow", action="store_true",
+                        help="the service reads every line at its own aspect "
+                             "(ocr.narrow_wide_text = false), for a same-session baseline")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="aibench-"))
     home = tmp / "home"
@@ -59,6 +63,8 @@ def main() -> None:
         desk.stdout.readline()
         # Xvfb has no input devices: without this the user would count as idle after 2 min
         env["AFTERIMAGE_CAPTURE__IDLE_AFTER_S"] = "0"
+        if args.no_narrow:
+            env["AFTERIMAGE_OCR__NARROW_WIDE_TEXT"] = "false"
         svc = subprocess.Popen([sys.executable, "-m", "app", "service"], cwd=REPO, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         samples = []
@@ -110,8 +116,9 @@ def main() -> None:
         "frames_processed": frames,
         "cpu_s_processing_frames": round(sum(f["cpu_s"] for f in frames), 1),
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+    data["narrow_wide_text"] = not args.no_narrow
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(json.dumps(data, indent=2) + "\n")
     print(json.dumps(data, indent=2))
 
 

@@ -72,6 +72,9 @@ class OcrConfig:
     # less OCR CPU), "all" (also Chinese and Japanese), or "auto" (all in a Chinese or
     # Japanese locale, else latin).
     scripts: str = "auto"
+    # Narrow long lines of wide fonts before recognition (core/ppocr.py, line_squeeze): the
+    # same text for ~20% less recognition CPU on such lines.
+    narrow_wide_text: bool = True
 
 
 @dataclass(frozen=True)

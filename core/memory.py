@@ -162,7 +162,8 @@ def default_factories(config: Config) -> Factories:
         return RapidOcrEngine(min_confidence=config.ocr.min_confidence,
                               max_side_px=config.ocr.max_side_px,
                               int8=config.ocr.int8_recognizer,
-                              scripts=ocr_scripts(config.ocr.scripts))
+                              scripts=ocr_scripts(config.ocr.scripts),
+                              narrow_wide_text=config.ocr.narrow_wide_text)
 
     def embedder() -> Embedder:
         from core.retrieval.encoders import text_encoder_for

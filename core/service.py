@@ -452,7 +452,8 @@ class CaptureService:
                                        native_det=True, det_band_px=SERVICE_DET_BAND_PX,
                                        rec_batch=1,
                                        int8=self._memory.config.ocr.int8_recognizer,
-                                       scripts=ocr_scripts(self._memory.config.ocr.scripts))
+                                       scripts=ocr_scripts(self._memory.config.ocr.scripts),
+                                       narrow_wide_text=self._memory.config.ocr.narrow_wide_text)
         if self._cfg.region_ocr:
             if self._region_ocr is None:
                 self._region_ocr = RegionOcr(self._ocr)
