@@ -34,9 +34,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -75,6 +75,8 @@ def main() -> None:
                 samples.append((time.monotonic() - start, cpu_seconds(svc.pid),
                                 rss_mb(svc.pid), os.getloadavg()[0]))
         finally:
+            # the true peak (the kernel's high-water mark), not only the 5-s samples
+            peak = rss_mb(svc.pid, "VmHWM") if svc.poll() is None else None
             svc.terminate()
             svc.wait(60)
             desk.terminate()
@@ -107,6 +109,7 @@ def main() -> None:
         "cpu_percent_after_first_minute": round(100 * steady_cpu, 2) if steady_cpu else None,
         "rss_mb_max": round(max(s[2] for s in samples), 1),
         "rss_mb_mean": round(sum(s[2] for s in samples) / len(samples), 1),
+        "rss_mb_peak_hwm": round(peak, 1) if peak is not None else None,
         "frames_captured": status["frames_captured"], "frames_skipped": status["frames_skipped"],
         "rss_mb_samples": [round(s[2]) for s in samples[:: max(1, len(samples) // 20)]],
         # CPU seconds used in each 30 s of the session (where the work goes: first read,

@@ -11,6 +11,10 @@ error rate (Levenshtein distance / reference length, whitespace normalised), the
 lines read exactly, per kind of text and per font, and the recognition's CPU seconds.
 Prose comes from Windrecorder's en-US OCR ground truth when ``../shared/eval`` is there
 (third-party text), else from a fixed word list. Raw: ``bench/results/ocr_lines.json``.
+
+``--screenagent N``: instead, N real desktop screenshots of the ScreenAgent test split
+(``../shared/eval/screenagent_test``, no ground truth): each variant's reading of the same
+detected lines is compared with the float model's (characters that differ, lines identical).
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_PROSE = ROOT.parent / "shared" / "eval" / "windrecorder_ocr" / \
-    "OCR_test_1080_words_en-US.txt"
+SHARED_EVAL = ROOT.parent / "shared" / "eval"
+SHARED_PROSE = SHARED_EVAL / "windrecorder_ocr" / "OCR_test_1080_words_en-US.txt"
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/opentype/urw-base35"))
 FONTS = ("DejaVuSans.ttf", "DejaVuSansMono.ttf", "DejaVuSerif.ttf", "NimbusSans-Regular.otf",
          "NimbusRoman-Regular.otf", "NimbusMonoPS-Regular.otf", "NimbusSansNarrow-Regular.otf",
@@ -142,12 +146,56 @@ def dataset(per_cell: int, seed: int) -> list[dict[str, object]]:
     return items
 
 
+def screenagent_crops(n: int, seed: int = 3) -> list[np.ndarray]:
+    """Detected line crops (BGR) of ``n`` ScreenAgent screenshots chosen at random."""
+    from core.ppocr import PpOcr, crop_box
+
+    root = SHARED_EVAL / "screenagent_test" / "sessions"
+    images = sorted(root.glob("*/images/*.jpg"))
+    if not images:
+        raise SystemExit(f"no ScreenAgent screenshots under {root}")
+    random.Random(seed).shuffle(images)
+    detector = PpOcr(limit_type="max", limit_side_len=2000, rec_batch=1).load()
+    crops = []
+    for path in images[:n]:
+        array = np.asarray(Image.open(path).convert("RGB"))[:, :, ::-1].copy()
+        crops += [crop_box(array, det.box) for det in detector.detect(array)]
+    return crops
+
+
+def compare_on_screenshots(n: int, variants: list[str], models: dict[str, object]) -> dict:
+    from core.ppocr import PpOcr
+
+    crops = screenagent_crops(n)
+    reference = [t for t, _ in PpOcr(rec_batch=1).load().recognize(crops)]
+    chars = sum(len(t) for t in reference)
+    out: dict[str, object] = {"screenshots": n, "lines": len(crops)}
+    for variant in variants:
+        name, _, squeeze = variant.partition("@")
+        model = models[name] if name in models else Path(name)
+        engine = PpOcr(rec_batch=1, rec_model=model,  # type: ignore[arg-type]
+                       rec_squeeze=None if squeeze == "auto" else float(squeeze or 1)).load()
+        cpu = time.process_time()
+        read = [t for t, _ in engine.recognize(crops)]
+        spent = time.process_time() - cpu
+        differ = sum(levenshtein(a, b) for a, b in zip(reference, read, strict=True))
+        same = sum(a == b for a, b in zip(reference, read, strict=True))
+        out[variant] = {"cpu_s": round(spent, 2),
+                        "chars_differing_from_float": round(differ / max(1, chars), 4),
+                        "lines_identical": same}
+        print(f"{variant:14s} CPU {spent:6.2f} s  differ from float {differ / chars:.4f}  "
+              f"identical {same}/{len(crops)}", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--variants", default="float@1,latin@1,latin@0.85,latin@0.75")
     parser.add_argument("--per-cell", type=int, default=10, help="lines per font and size")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/ocr_lines.json")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--screenagent", type=int, default=0, metavar="N",
+                        help="compare with the float model on N real screenshots instead")
     args = parser.parse_args()
 
     from core.inference import use_background_inference
@@ -155,6 +203,13 @@ def main() -> None:
     from core.ppocr import PpOcr, crop_box
 
     use_background_inference()
+    models = {"float": None, "int8": int8_recognizer(scripts="all"),
+              "latin": int8_recognizer(scripts="latin")}
+    if args.screenagent:
+        data = compare_on_screenshots(args.screenagent, args.variants.split(","), models)
+        out = args.out or ROOT / "bench/results/ocr_screenagent.json"
+        out.write_text(json.dumps(data, indent=1) + "\n")
+        return
     items = dataset(args.per_cell, args.seed)
     detector = PpOcr(limit_type="max", limit_side_len=2000, rec_batch=1).load()
     crops: list[np.ndarray] = []
@@ -166,8 +221,6 @@ def main() -> None:
             crops.append(crop_box(image, det.box))
             owner.append(n)
     print(f"{len(items)} lines, {len(crops)} detected boxes", flush=True)
-    models = {"float": None, "int8": int8_recognizer(scripts="all"),
-              "latin": int8_recognizer(scripts="latin")}
     results: dict[str, object] = {}
     for variant in args.variants.split(","):
         name, _, squeeze = variant.partition("@")
@@ -201,9 +254,10 @@ def main() -> None:
             "cer_by": {k: round(e / max(1, n), 4) for k, (e, n) in sorted(errors.items())}}
         print(f"{variant:14s} CPU {spent:6.2f} s  CER {total_err / total_len:.4f}  "
               f"exact {exact}/{len(items)}", flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"lines": len(items), "boxes": len(crops),
-                                    "variants": results}, indent=1) + "\n")
+    out = args.out or ROOT / "bench/results/ocr_lines.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"lines": len(items), "boxes": len(crops),
+                               "variants": results}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
