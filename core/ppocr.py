@@ -332,6 +332,23 @@ def line_squeeze(crop: U8, target: float = REC_TARGET_STEPS_PER_CHAR,
     return float(min(1.0, max(floor, REC_MIN_WIDTH / cols_as_is, target / steps_per_char)))
 
 
+def narrowing_doubtful(text: str, score: float) -> bool:
+    """Whether a line read narrowed must be read again as it is: a low score, or text where
+    narrowing can lose characters without lowering the score. Greedy CTC decoding merges
+    repeats, so a run of one character needs a blank step between each (``1111``,
+    ``-----``, ``....``), and a narrowed card number can lose a whole group of four; numbers
+    are what the privacy filter's detectors read (cards, IBANs), so a line with six digits or
+    more is always read as it is."""
+    if score < REC_RECHECK_SCORE:
+        return True
+    run = 1
+    for a, b in zip(text, text[1:], strict=False):
+        run = run + 1 if a == b and not a.isspace() else 1
+        if run >= 3:
+            return True
+    return sum(ch.isdigit() for ch in text) >= 6
+
+
 # -- the models ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -480,10 +497,9 @@ class PpOcr:
         """(text, score) of each line crop (BGR), in order. Long lines are read in
         overlapping pieces and stitched (core/linesplit.py): the recogniser's activations
         grow with a line's width, so this bounds its peak memory. With ``rec_squeeze`` None,
-        each line is narrowed by its own :func:`line_squeeze`, and a narrowed line read with
-        a score under ``REC_RECHECK_SCORE`` is read again as it is (the better score wins):
-        runs of one repeated character (``-----``) need a blank step between each, which a
-        narrowed line may lack."""
+        each line is narrowed by its own :func:`line_squeeze`, and a narrowed line whose
+        reading is doubtful (:func:`narrowing_doubtful`) is read again as it is, and that
+        reading is kept."""
         self.load()
         if not crops:
             return []
@@ -492,13 +508,12 @@ class PpOcr:
         fixed = self.rec_squeeze
         squeezes = [fixed if fixed is not None else line_squeeze(c) for c in crops]
         read = self._recognize(crops, squeezes)
-        doubtful = [i for i, (sq, (_, score)) in enumerate(zip(squeezes, read, strict=True))
-                    if sq < 1.0 and score < REC_RECHECK_SCORE]
+        doubtful = [i for i, (sq, (text, score)) in enumerate(zip(squeezes, read, strict=True))
+                    if sq < 1.0 and narrowing_doubtful(text, score)]
         if doubtful and fixed is None:
             again = self._recognize([crops[i] for i in doubtful], [1.0] * len(doubtful))
-            for i, other in zip(doubtful, again, strict=True):
-                if other[1] > read[i][1]:
-                    read[i] = other
+            for i, as_is in zip(doubtful, again, strict=True):
+                read[i] = as_is
         return read
 
     def _recognize(self, crops: list[U8], squeezes: list[float]) -> list[tuple[str, float]]:

@@ -11,7 +11,14 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 import core.ppocr as ppocr
-from core.ppocr import REC_HEIGHT, REC_MIN_SQUEEZE, REC_MIN_WIDTH, PpOcr, line_squeeze
+from core.ppocr import (
+    REC_HEIGHT,
+    REC_MIN_SQUEEZE,
+    REC_MIN_WIDTH,
+    PpOcr,
+    line_squeeze,
+    narrowing_doubtful,
+)
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # fonts-dejavu-core
 
@@ -88,7 +95,7 @@ def test_wide_lines_read_the_same_narrowed(engines):
 
 def test_a_doubtful_narrowed_line_is_read_again_as_it_is(engines, monkeypatch):
     """Runs of one repeated character need a blank step between each: narrowed, a PEM
-    header loses dashes, scores low, and is read again as it is."""
+    header loses dashes and scores low; it is read again as it is."""
     narrowing, plain = engines
     font = ImageFont.load_default(size=20)
     header = "-----END EC PRIVATE KEY-----"
@@ -99,9 +106,33 @@ def test_a_doubtful_narrowed_line_is_read_again_as_it_is(engines, monkeypatch):
     crop = np.asarray(image)[:, :, ::-1].copy()
     assert line_squeeze(crop) < 1.0
     as_is = plain.recognize([crop])[0]
-    monkeypatch.setattr(ppocr, "REC_RECHECK_SCORE", 0.0)
+    monkeypatch.setattr(ppocr, "narrowing_doubtful", lambda text, score: False)
     once = narrowing.recognize([crop])[0]  # without the second reading
     monkeypatch.undo()
     assert once[1] < ppocr.REC_RECHECK_SCORE and once[1] < as_is[1]
     assert narrowing.recognize([crop])[0] == as_is
     assert "END EC PRIVATE KEY--" in as_is[0]
+
+
+def test_which_narrowed_readings_are_read_again():
+    assert narrowing_doubtful("survey results for the design team", 0.96)  # low score
+    assert not narrowing_doubtful("survey results for the design team", 0.99)
+    assert not narrowing_doubtful("committee meeting, 3 attendees", 0.99)  # pairs are fine
+    assert narrowing_doubtful("total ======== done", 0.99)  # a run of one character
+    assert narrowing_doubtful("Card 4539 1488 0343 6467", 0.99)  # numbers: privacy detectors
+    assert not narrowing_doubtful("   indented   text   ", 0.99)  # spaces are not a run
+
+
+def test_a_card_number_reads_the_same_narrowed(engines):
+    """Narrowed, ``4111 1111 1111 1111`` in small text lost a whole group of four with a
+    high score; the privacy filter's card detector needs every digit."""
+    narrowing, plain = engines
+    font = ImageFont.load_default(size=12)
+    text = "Card number: 4111 1111 1111 1111 exp 12/28"
+    x0, y0, x1, y1 = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox((0, 0), text, font=font)
+    image = Image.new("RGB", (int(x1 - x0) + 12, int(y1 - y0) + 8), "white")
+    ImageDraw.Draw(image).text((6 - x0, 4 - y0), text, fill="black", font=font)
+    crop = np.asarray(image)[:, :, ::-1].copy()
+    assert line_squeeze(crop) < 1.0
+    assert narrowing.recognize([crop]) == plain.recognize([crop])
+    assert "4111 1111 1111 1111" in plain.recognize([crop])[0][0]
