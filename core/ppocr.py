@@ -336,9 +336,9 @@ def narrowing_doubtful(text: str, score: float) -> bool:
     """Whether a line read narrowed must be read again as it is: a low score, or text where
     narrowing can lose characters without lowering the score. Greedy CTC decoding merges
     repeats, so a run of one character needs a blank step between each (``1111``,
-    ``-----``, ``....``), and a narrowed card number can lose a whole group of four; numbers
-    are what the privacy filter's detectors read (cards, IBANs), so a line with six digits or
-    more is always read as it is."""
+    ``-----``, ``....``), and a narrowed card number can lose a whole group of four with a
+    high score; the privacy filter's detectors need every digit of a card (13-19) or an IBAN
+    (12 or more), so a line read with twelve digits or more is always read as it is."""
     if score < REC_RECHECK_SCORE:
         return True
     run = 1
@@ -346,7 +346,7 @@ def narrowing_doubtful(text: str, score: float) -> bool:
         run = run + 1 if a == b and not a.isspace() else 1
         if run >= 3:
             return True
-    return sum(ch.isdigit() for ch in text) >= 6
+    return sum(ch.isdigit() for ch in text) >= 12
 
 
 # -- the models ----------------------------------------------------------------------------
