@@ -12,6 +12,11 @@ lines read exactly, per kind of text and per font, and the recognition's CPU sec
 Prose comes from Windrecorder's en-US OCR ground truth when ``../shared/eval`` is there
 (third-party text), else from a fixed word list. Raw: ``bench/results/ocr_lines.json``.
 
+``--repeats``: instead, lines built from repeated characters (card numbers such as
+``4111 1111 1111 1111``, ``========``, ``wwwwwwww``), where greedy CTC decoding is most
+fragile, in three fonts at 12-22 px: how many readings narrowing changes, and how many are
+wrong with and without it.
+
 ``--screenagent N``: instead, N real desktop screenshots of the ScreenAgent test split
 (``../shared/eval/screenagent_test``, no ground truth): each variant's reading of the same
 detected lines is compared with the float model's (characters that differ, lines identical).
@@ -146,6 +151,47 @@ def dataset(per_cell: int, seed: int) -> list[dict[str, object]]:
     return items
 
 
+REPEATS = ("Card number: 4111 1111 1111 1111 exp 12/28", "Mastercard 5555 5555 5555 4444 CVC 737",
+           "Account 0000 1111 2222 3333 balance 1,000,000.00", "IBAN DE89 3704 0044 0532 0130 00",
+           "AKIAAAAAAAAAAAAAAAAA secret key", "total ======== 100% ........ done",
+           "ghp_aaaabbbbccccddddeeeeffff1111222233334444",
+           "MMMMMMMMMM wwwwwwww llllllll iiiiiiii")
+
+
+def compare_on_repeats(models: dict[str, object]) -> dict:
+    from core.ppocr import PpOcr, crop_box
+
+    model = models["latin"]
+    plain = PpOcr(rec_batch=1, rec_model=model, rec_squeeze=1.0,  # type: ignore[arg-type]
+                  limit_type="max", limit_side_len=2000).load()
+    narrowing = PpOcr(rec_batch=1, rec_model=model, rec_squeeze=None,  # type: ignore[arg-type]
+                      limit_type="max", limit_side_len=2000).load()
+    fonts = [d / f for f in ("DejaVuSans.ttf", "DejaVuSansMono.ttf") for d in FONT_DIRS
+             if (d / f).exists()]
+    lines = changed = wrong_plain = wrong_narrowed = 0
+    for font in [None, *fonts]:
+        for size in (12, 14, 16, 18, 22):
+            face = ImageFont.load_default(size=size) if font is None \
+                else ImageFont.truetype(str(font), size)
+            for text in REPEATS:
+                x0, y0, x1, y1 = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox(
+                    (0, 0), text, font=face)
+                image = Image.new("RGB", (int(x1 - x0) + 40, int(y1 - y0) + 24), "white")
+                ImageDraw.Draw(image).text((20 - x0, 12 - y0), text, fill="black", font=face)
+                array = np.asarray(image)[:, :, ::-1].copy()
+                crops = [crop_box(array, det.box) for det in plain.detect(array)]
+                a = " ".join(t for t, _ in plain.recognize(crops))
+                b = " ".join(t for t, _ in narrowing.recognize(crops))
+                lines += 1
+                changed += a != b
+                wrong_plain += a != text
+                wrong_narrowed += b != text
+    out = {"lines": lines, "readings_changed_by_narrowing": changed,
+           "wrong_as_is": wrong_plain, "wrong_narrowed": wrong_narrowed}
+    print(out)
+    return out
+
+
 def screenagent_crops(n: int, seed: int = 3) -> list[np.ndarray]:
     """Detected line crops (BGR) of ``n`` ScreenAgent screenshots chosen at random."""
     from core.ppocr import PpOcr, crop_box
@@ -194,6 +240,8 @@ def main() -> None:
     parser.add_argument("--per-cell", type=int, default=10, help="lines per font and size")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--repeats", action="store_true",
+                        help="lines of repeated characters, read with and without narrowing")
     parser.add_argument("--screenagent", type=int, default=0, metavar="N",
                         help="compare with the float model on N real screenshots instead")
     args = parser.parse_args()
@@ -205,6 +253,11 @@ def main() -> None:
     use_background_inference()
     models = {"float": None, "int8": int8_recognizer(scripts="all"),
               "latin": int8_recognizer(scripts="latin")}
+    if args.repeats:
+        data = compare_on_repeats(models)
+        out = args.out or ROOT / "bench/results/ocr_repeats.json"
+        out.write_text(json.dumps(data, indent=1) + "\n")
+        return
     if args.screenagent:
         data = compare_on_screenshots(args.screenagent, args.variants.split(","), models)
         out = args.out or ROOT / "bench/results/ocr_screenagent.json"
