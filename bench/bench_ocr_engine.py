@@ -38,10 +38,8 @@ RESULTS = Path(__file__).with_name("results") / "ocr_engine.json"
 SERVICE_OPTIONS = {"native_det": True, "det_band_px": 384, "rec_batch": 1}
 
 
-def cer(reference: str, hypothesis: str) -> float:
-    """Levenshtein distance / len(reference), one numpy row per reference character."""
-    if not reference:
-        return 0.0 if not hypothesis else 1.0
+def levenshtein(reference: str, hypothesis: str) -> int:
+    """Edit distance, one numpy row per reference character."""
     hyp = np.frombuffer(hypothesis.encode("utf-32-le"), dtype=np.uint32)
     ref = np.frombuffer(reference.encode("utf-32-le"), dtype=np.uint32)
     idx = np.arange(len(hyp) + 1)
@@ -54,7 +52,14 @@ def cer(reference: str, hypothesis: str) -> float:
         # insertions: cur[j] = min over k <= j of cur[k] + (j - k)
         cur = np.minimum.accumulate(cur - idx) + idx
         prev = cur
-    return float(prev[-1]) / len(reference)
+    return int(prev[-1])
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    """Levenshtein distance / len(reference)."""
+    if not reference:
+        return 0.0 if not hypothesis else 1.0
+    return levenshtein(reference, hypothesis) / len(reference)
 
 
 def _text(result) -> str:

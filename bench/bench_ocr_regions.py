@@ -18,6 +18,7 @@ import statistics
 import time
 from pathlib import Path
 
+from bench.bench_ocr_engine import cer
 from bench.traces import (
     DesktopRenderer,
     scrolling_trace,
@@ -30,18 +31,6 @@ from core.capture.regions import changed_boxes, downscale
 from core.ocr import RapidOcrEngine
 
 RESULTS = Path(__file__).with_name("results") / "ocr_regions.json"
-
-
-def cer(reference: str, hypothesis: str) -> float:
-    if not reference:
-        return 0.0 if not hypothesis else 1.0
-    prev = list(range(len(hypothesis) + 1))
-    for i, rc in enumerate(reference, 1):
-        cur = [i] + [0] * len(hypothesis)
-        for j, hc in enumerate(hypothesis, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rc != hc))
-        prev = cur
-    return prev[-1] / len(reference)
 
 
 def run_trace(name: str, frames, engine: RapidOcrEngine, full_every: bool) -> dict:

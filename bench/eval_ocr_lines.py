@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from bench.bench_ocr_engine import levenshtein
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EVAL = ROOT.parent / "shared" / "eval"
 SHARED_PROSE = SHARED_EVAL / "windrecorder_ocr" / "OCR_test_1080_words_en-US.txt"
@@ -121,19 +123,6 @@ def render(text: str, font_path: Path, size: int, dark: bool) -> np.ndarray:
     image = Image.new("RGB", (int(x1 - x0) + 40, int(y1 - y0) + 24), bg)
     ImageDraw.Draw(image).text((20 - x0, 12 - y0), text, fill=fg, font=font)
     return np.asarray(image)[:, :, ::-1].copy()  # BGR, as the OCR reads frames
-
-
-def levenshtein(a: str, b: str) -> int:
-    prev = np.arange(len(b) + 1)
-    for i, ch in enumerate(a, 1):
-        cur = np.empty_like(prev)
-        cur[0] = i
-        sub = prev[:-1] + (np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
-                           != ord(ch))
-        for j in range(1, len(b) + 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, sub[j - 1])
-        prev = cur
-    return int(prev[-1])
 
 
 def dataset(per_cell: int, seed: int) -> list[dict[str, object]]:
