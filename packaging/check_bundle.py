@@ -62,6 +62,9 @@ REQUIRED = {
     "rapidocr int8 rec model without CJK":
         "assets/models/derived/PP-OCRv6_rec_small.int8.latin.onnx",
     "rapidocr int8 rec manifest": "assets/models/derived/PP-OCRv6_rec_small.int8.json",
+    # the capture service's text model with 8-bit matrix products (core/embed_int8.py)
+    "minilm 8-bit-matmul model": "assets/models/derived/all-MiniLM-L6-v2.int8-matmul.onnx",
+    "minilm 8-bit-matmul manifest": "assets/models/derived/all-MiniLM-L6-v2.int8-matmul.json",
     "app icon": "assets/icons/afterimage.svg",
 }
 # Present when the optional packages were installed at build time.

@@ -156,14 +156,18 @@ inputs_hash() {
     } | sha256sum | cut -d' ' -f1
 }
 
-ensure_ocr_int8() {
-    # The 8-bit OCR recogniser is derived from the installed float model (core/ocr_int8.py;
-    # ~10 s, once). Without it the app uses the float model: a warning, not a failure.
-    if "$VPY" -c 'import sys; from core.ocr_int8 import derived_complete; sys.exit(not derived_complete())' >/dev/null 2>&1; then
-        return 0
+ensure_derived_models() {
+    # Models derived from the installed ones, once (~15 s): the 8-bit OCR recogniser
+    # (core/ocr_int8.py) and the text model whose weights stay 8-bit (core/embed_int8.py).
+    # Without them the app uses the installed models: a warning, not a failure.
+    if ! "$VPY" -c 'import sys; from core.ocr_int8 import derived_complete; sys.exit(not derived_complete())' >/dev/null 2>&1; then
+        log "ocr: making the 8-bit recogniser from the installed model (once)"
+        "$VPY" -m core.ocr_int8 || warn "the 8-bit OCR recogniser could not be made; OCR uses the float model"
     fi
-    log "ocr: making the 8-bit recogniser from the installed model (once)"
-    "$VPY" -m core.ocr_int8 || warn "the 8-bit OCR recogniser could not be made; OCR uses the float model"
+    if ! "$VPY" -c 'import sys; from core.embed_int8 import derived_embedder; sys.exit(derived_embedder() is None)' >/dev/null 2>&1; then
+        log "embed: making the 8-bit-matmul text model from the installed one (once)"
+        "$VPY" -m core.embed_int8 || warn "the 8-bit-matmul text model could not be made; capture uses the bundled one"
+    fi
 }
 
 launch() {
@@ -196,7 +200,7 @@ main() {
     # Fast path: nothing changed since the last successful install.
     if [[ -z "${AFTERIMAGE_FORCE:-}" && -x "$VPY" && -f "$STAMP" ]] && is_py311 "$VPY" \
             && [[ "$(cat "$STAMP")" == "$(inputs_hash)" ]] && llama_ok; then
-        ensure_ocr_int8
+        ensure_derived_models
         log "up to date: $VENV (${APT_STATUS:-apt skipped}; $((SECONDS - START))s)"
         if [[ "$APT_STATUS" == MISSING:* ]]; then
             warn "system packages still missing (${APT_STATUS#MISSING: }); the GUI and the tests need them."
@@ -274,7 +278,7 @@ main() {
     # ---------------------------------------------------------------- check + stamp
     log "pip check"
     "$VPY" -m pip check --disable-pip-version-check
-    ensure_ocr_int8
+    ensure_derived_models
     inputs_hash > "$STAMP"
     log "done in $((SECONDS - START))s: venv $VENV${APT_STATUS:+ ($APT_STATUS)}"
     if [[ "$APT_STATUS" == MISSING:* ]]; then
