@@ -93,7 +93,7 @@ def run(args: argparse.Namespace, *, embedder: str) -> None:
             while time.monotonic() - start < args.minutes * 60:
                 time.sleep(5)
                 samples.append((time.monotonic() - start, cpu_seconds(svc.pid),
-                                rss_mb(svc.pid), os.getloadavg()[0]))
+                                rss_mb(svc.pid), os.getloadavg()[0], rss_mb(svc.pid, "VmHWM")))
         finally:
             # the true peak (the kernel's high-water mark), not only the 5-s samples
             peak = rss_mb(svc.pid, "VmHWM") if svc.poll() is None else None
@@ -132,6 +132,12 @@ def run(args: argparse.Namespace, *, embedder: str) -> None:
         "rss_mb_peak_hwm": round(peak, 1) if peak is not None else None,
         "frames_captured": status["frames_captured"], "frames_skipped": status["frames_skipped"],
         "rss_mb_samples": [round(s[2]) for s in samples[:: max(1, len(samples) // 20)]],
+        # when the high-water mark was reached: the first 5-s sample that shows it
+        "rss_mb_peak_reached_at_s": next((round(s[0]) for s in samples
+                                          if peak is not None and s[4] >= peak - 0.5), None),
+        "rss_mb_hwm_steps": [[round(b[0]), round(b[4])] for a, b in zip(samples, samples[1:],
+                                                                      strict=False)
+                             if b[4] - a[4] >= 1],
         # CPU seconds used in each 30 s of the session (where the work goes: first read,
         # typing, reading, scrolling, switching)
         "cpu_s_per_30s": [round(b[1] - a[1], 1) for a, b in zip(samples[::6], samples[6::6],
