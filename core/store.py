@@ -79,9 +79,10 @@ APP_CACHE_BYTES = 64 << 20
 
 
 def lance_session() -> Any:
-    import lancedb
-
     from core.inference import background_inference
+    from core.lance_import import import_lancedb
+
+    lancedb = import_lancedb()
 
     size = SERVICE_CACHE_BYTES if background_inference() else APP_CACHE_BYTES
     return lancedb.Session(index_cache_size_bytes=size, metadata_cache_size_bytes=size)
@@ -180,7 +181,9 @@ class EncryptedStore:
     def _connect(self) -> Any:
         if self._db is None:
             try:
-                import lancedb
+                from core.lance_import import import_lancedb
+
+                lancedb = import_lancedb()
 
                 self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
                 self._db = lancedb.connect(str(self._root), session=lance_session())

@@ -119,7 +119,9 @@ class ConversationStore:
         if not create and not (self._root / f"{TURNS}.lance").exists():
             return None
         try:
-            import lancedb
+            from core.lance_import import import_lancedb
+
+            lancedb = import_lancedb()
 
             self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
             if self._db is None:
