@@ -75,12 +75,12 @@ def test_falls_back_to_a_plain_import_when_lancedb_needs_the_client():
     assert result == {"replaced": False, "connect": True, "finders": 0}
 
 
-def test_the_store_opens_lancedb_through_the_placeholder_import(tmp_path):
-    result = _run(f"""
+def test_the_store_opens_lancedb_through_the_placeholder_import():
+    result = _run("""
         import json
         from core.store import lance_session
         from core.lance_import import client_replaced
         lance_session()
-        print(json.dumps({{"replaced": client_replaced()}}))
+        print(json.dumps({"replaced": client_replaced()}))
     """)
     assert result["replaced"] is True
