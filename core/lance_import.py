@@ -1,22 +1,25 @@
-"""Import lancedb without the generated REST client of its namespace layer.
+"""Import lancedb without loading the generated REST client of its namespace layer.
 
 ``import lancedb`` imports ``lance_namespace``, which imports
 ``lance_namespace_urllib3_client``: a generated OpenAPI client (some 200 pydantic models and
-the REST APIs of remote catalogs). Afterimage only opens local tables and never uses it, yet
-it costs every process that opens the store (the capture service, the app, each CLI command)
-~0.6 CPU s at start and ~19 MB resident (measured: ``import lancedb`` 1.14 -> 0.54 CPU s,
-129 -> 110 MB). The ``lance`` package defers the same client for the same reason
-(``lance/__init__.py``: "costs more than a second of import time").
+the REST APIs of remote catalogs). Afterimage opens local tables, whose operations never need
+it, yet it costs every process that opens the store (the capture service, the app, each CLI
+command) ~0.6 CPU s at start and ~19 MB resident (``bench/bench_lance_import.py``). The
+``lance`` package defers the same client for the same reason (``lance/__init__.py``: "costs
+more than a second of import time").
 
-:func:`import_lancedb` imports lancedb with the client's modules replaced by placeholders:
-each name lancedb imports from them exists, as a class that cannot be instantiated
-(:class:`NamespaceClientUnavailable` says why). If lancedb cannot be imported that way
-(another version that uses the client at import time), the placeholders are removed and
-lancedb is imported as usual; nothing else changes.
+:func:`import_lancedb` imports lancedb with the client's modules answered by stand-ins: each
+name lancedb imports from them is a class that loads the real client the first time it is
+used (instantiated, or a class attribute read) and forwards to the real class. So nothing
+behaves differently; a process that never touches a namespace never pays for the client.
+(lancedb's ``list_tables`` builds one of those models even for a local folder, so the store
+lists its tables from the folder itself: ``core/store.py`` ``_table_names``.) If lancedb
+cannot be imported with stand-ins (another version), it is imported as usual.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.abc
 import importlib.machinery
 import logging
@@ -28,31 +31,53 @@ from typing import Any
 _log = logging.getLogger(__name__)
 
 CLIENT = "lance_namespace_urllib3_client"
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
-class NamespaceClientUnavailable(RuntimeError):
-    pass
+def _real_client_class(module: str, name: str) -> Any:
+    """Load the real client (once: the stand-in modules make way for it) and return one of
+    its classes."""
+    with _lock:
+        if client_replaced():
+            sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _ClientFinder)]
+            for loaded in [m for m in sys.modules if m == CLIENT or m.startswith(CLIENT + ".")]:
+                del sys.modules[loaded]
+            _log.info("store: loading LanceDB's namespace client (first use)")
+            importlib.import_module(CLIENT)
+        return getattr(importlib.import_module(module), name)
 
 
-class _Placeholder:
-    def __init__(self, *_args: object, **_kwargs: object) -> None:
-        raise NamespaceClientUnavailable(
-            f"{type(self).__name__}: LanceDB's namespace REST client is not loaded in "
-            "Afterimage (it opens local tables only)")
+class _StandInMeta(type):
+    _real_module: str
+
+    def _real(cls) -> Any:
+        return _real_client_class(cls._real_module, cls.__name__)
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(cls._real(), name)
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, cls._real())
+
+    def __call__(cls, *args: object, **kwargs: object) -> Any:
+        return cls._real()(*args, **kwargs)
 
 
-class _PlaceholderModule(types.ModuleType):
+class _StandInModule(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        cls = type(name, (_Placeholder,), {"__module__": self.__name__})
+        # ``from pkg.models import X``: X lives in pkg.models; ``from pkg import X`` likewise
+        cls = _StandInMeta(name, (), {"__module__": self.__name__,
+                                      "_real_module": self.__name__})
         setattr(self, name, cls)
         return cls
 
 
 class _ClientFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Answers the client's package and every module under it with a placeholder module."""
+    """Answers the client's package and every module under it with a stand-in module."""
 
     def find_spec(self, fullname: str, path: object = None,
                   target: object = None) -> importlib.machinery.ModuleSpec | None:
@@ -61,7 +86,7 @@ class _ClientFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        module = _PlaceholderModule(spec.name)
+        module = _StandInModule(spec.name)
         module.__path__ = []
         return module
 
@@ -70,12 +95,12 @@ class _ClientFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def client_replaced() -> bool:
-    """Whether this process's lancedb was imported with the client's placeholders."""
-    return isinstance(sys.modules.get(CLIENT), _PlaceholderModule)
+    """Whether the client's modules are stand-ins now (the real client not loaded)."""
+    return isinstance(sys.modules.get(CLIENT), _StandInModule)
 
 
 def import_lancedb() -> Any:
-    """The ``lancedb`` module, imported without the namespace REST client when possible."""
+    """The ``lancedb`` module, imported without loading the namespace client if possible."""
     module = sys.modules.get("lancedb")
     if module is not None:
         return module
@@ -101,6 +126,6 @@ def import_lancedb() -> Any:
                 if name.split(".")[0] in ("lancedb", "lance_namespace", CLIENT) and not native:
                     del sys.modules[name]
             import lancedb
-        # the finder stays: a later import of a client module gets a placeholder too,
-        # never half of the real client under the placeholder package
+        # the finder stays until a stand-in is used: a later import of a client module gets
+        # a stand-in too, never half of the real client under the stand-in package
         return lancedb

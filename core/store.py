@@ -197,7 +197,7 @@ class EncryptedStore:
             return table
         db = self._connect()
         try:
-            listed = name in _table_names(db)
+            listed = name in table_names(self._root)
             if listed and not _has_committed_version(self._root / f"{name}.lance"):
                 # A process killed inside create_table leaves a folder with no manifest:
                 # LanceDB lists it but cannot open it. It holds no committed row. Readers
@@ -582,7 +582,7 @@ class EncryptedStore:
         """Remove every table and its files (forget everything)."""
         db = self._connect()
         try:
-            for name in _table_names(db):
+            for name in table_names(self._root):
                 db.drop_table(name)
         except Exception as exc:  # noqa: BLE001
             raise _store_error("delete the memory tables", exc) from exc
@@ -668,16 +668,15 @@ class EncryptedStore:
         self._db = None
 
 
-def _table_names(db: Any) -> list[str]:
-    """Table names (``list_tables``; ``table_names`` is deprecated in lancedb 0.40)."""
-    names: list[str] = []
-    token = None
-    while True:
-        page = db.list_tables(page_token=token) if token else db.list_tables()
-        names.extend(str(t) for t in page.tables)
-        token = getattr(page, "page_token", None)
-        if not token:
-            return names
+def table_names(root: Path) -> list[str]:
+    """The tables in a LanceDB folder: its ``<name>.lance`` folders, which is what LanceDB's
+    ``list_tables`` reports for a local folder (read here without it: it builds a namespace
+    client model, core/lance_import.py)."""
+    try:
+        return sorted(p.name[:-len(".lance")] for p in root.iterdir()
+                      if p.name.endswith(".lance") and p.is_dir())
+    except FileNotFoundError:
+        return []
 
 
 def _has_committed_version(table_dir: Path) -> bool:

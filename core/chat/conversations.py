@@ -124,11 +124,11 @@ class ConversationStore:
             lancedb = import_lancedb()
 
             self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if self._db is None:
-                from core.store import lance_session
+            from core.store import lance_session, table_names
 
+            if self._db is None:
                 self._db = lancedb.connect(str(self._root), session=lance_session())
-            if TURNS in list(self._db.list_tables().tables):
+            if TURNS in table_names(self._root):
                 self._table = self._db.open_table(TURNS)
             elif create:
                 self._table = self._db.create_table(TURNS, schema=_SCHEMA, exist_ok=True)
