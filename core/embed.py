@@ -7,6 +7,7 @@ sentence-transformers does for this model. Loaded once, on first use.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -17,6 +18,8 @@ import numpy.typing as npt
 
 from core.errors import ModelError
 from core.resources import assets_dir, sha256_file
+
+_log = logging.getLogger(__name__)
 
 MINILM_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -96,8 +99,19 @@ class MiniLmEmbedder:
                 # 22.5 CPU s for 3x158 chunks). Short interactive queries run ~3x faster
                 # on the bundled model optimised, so the app and the CLI keep that.
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-            self._session = ort.InferenceSession(str(model), sess_options=options,
-                                                 providers=["CPUExecutionProvider"])
+            try:
+                self._session = ort.InferenceSession(str(model), sess_options=options,
+                                                     providers=["CPUExecutionProvider"])
+            except Exception:  # noqa: BLE001 - the derived copy failed: the bundled one
+                if derived is None:
+                    raise
+                _log.warning("embed: the 8-bit-matmul text model failed to load; "
+                             "using the bundled one")
+                model = bundled_model()
+                if self._verify and sha256_file(model) != MINILM_SHA256:
+                    raise
+                self._session = ort.InferenceSession(str(model), sess_options=options,
+                                                     providers=["CPUExecutionProvider"])
             tokenizer = Tokenizer.from_file(str(tok_path))
             tokenizer.enable_truncation(self._max_tokens)
             tokenizer.enable_padding()

@@ -102,3 +102,26 @@ def test_capture_service_falls_back_to_the_bundled_model(background, monkeypatch
     embedder = MiniLmEmbedder()
     assert embedder.embed(["hello world"]).shape == (1, 384)
     assert embedder.model_file == bundled_model()
+
+
+def test_capture_service_falls_back_when_the_derived_model_does_not_load(
+        derived, background, monkeypatch, tmp_path):
+    """A copy that passes its checksum but that onnxruntime refuses (another onnxruntime
+    without the 8-bit kernel, say): the service embeds with the bundled model."""
+    import onnx
+
+    broken = tmp_path / "broken"
+    shutil.copytree(derived, broken)
+    model = broken / embed_int8.MODEL_FILE
+    graph = onnx.load(str(model))
+    next(n for n in graph.graph.node if n.op_type == "MatMulNBits").attribute[0].i = 7
+    onnx.save(graph, str(model))
+    manifest = broken / embed_int8.MANIFEST_FILE
+    meta = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**meta, "sha256": embed_int8.sha256_file(model)}))
+    assert embed_int8.derived_embedder(broken) == model  # intact as far as its manifest says
+    monkeypatch.setattr("core.ocr_int8.derived_dir", lambda: broken)
+    embedder = MiniLmEmbedder()
+    vectors = embedder.embed(TEXTS[:2])
+    assert embedder.model_file == bundled_model()
+    np.testing.assert_allclose(vectors, _run(bundled_model(), TEXTS[:2]), atol=1e-6)
