@@ -9,11 +9,14 @@ reciprocal rank into one score in 0..1; see :mod:`core.retrieval.latent`.
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +32,7 @@ from core.retrieval.latent import (
 )
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_T = TypeVar("_T")
 
 
 # Function words carry no topic; matching them must not outrank meaning.
@@ -92,6 +96,16 @@ class IndexFilter:
 RecordLoader = Callable[[list[str]], list[MemoryRecord]]
 
 
+def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Run ``method`` holding the index's lock: the GUI's workers search while another brings
+    the index up to date, and a reader must never see half of an update."""
+    @functools.wraps(method)
+    def wrapper(self: MemoryIndex, *args: object, **kwargs: object) -> _T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
 class MemoryIndex:
     """Hybrid index held in RAM: decrypted records plus a :class:`LatentIndex`.
 
@@ -106,6 +120,7 @@ class MemoryIndex:
         self._image_dim = image_dim
         self._fusion = fusion
         self._loader = loader
+        self._lock = threading.RLock()
         self.latent = LatentIndex(dim, image_dim, fusion)
         # None = not decrypted yet (loaded on demand through ``loader``) or removed.
         self._records: list[MemoryRecord | None] = []
@@ -142,9 +157,11 @@ class MemoryIndex:
     def __contains__(self, memory_id: object) -> bool:
         return isinstance(memory_id, str) and memory_id in self.latent.pos_of
 
+    @_locked
     def ids(self) -> set[str]:
         return set(self.latent.pos_of)
 
+    @_locked
     def add(self, records: Sequence[MemoryRecord],
             vectors: Sequence[npt.NDArray[np.float32]],
             image_vectors: Sequence[npt.NDArray[np.float32] | None] | None = None) -> None:
@@ -162,13 +179,16 @@ class MemoryIndex:
             self._records[pos] = rec
             self.mutations += 1
 
+    @_locked
     def has_image(self, memory_id: str) -> bool:
         return self.image_vector(memory_id) is not None
 
+    @_locked
     def image_vector(self, memory_id: str) -> npt.NDArray[np.float32] | None:
         pos = self.latent.pos_of.get(memory_id)
         return None if pos is None else self.latent.image_vector(pos)
 
+    @_locked
     def replace(self, record: MemoryRecord, vectors: npt.NDArray[np.float32],
                 image: npt.NDArray[np.float32] | None) -> None:
         """Swap in an updated version of a memory (caption, image vector)."""
@@ -179,6 +199,7 @@ class MemoryIndex:
         self._records[pos] = None
         self.add([record], [vectors], [image])
 
+    @_locked
     def remove(self, ids: Sequence[str]) -> None:
         present = [i for i in ids if i in self.latent.pos_of]
         if present:
@@ -188,11 +209,13 @@ class MemoryIndex:
             self._records[pos] = None
             self.mutations += 1
 
+    @_locked
     def clear(self) -> None:
         self.latent = LatentIndex(self._dim, self._image_dim, self._fusion)
         self._records = []
         self.mutations = 0
 
+    @_locked
     def get(self, memory_id: str) -> MemoryRecord | None:
         pos = self.latent.pos_of.get(memory_id)
         if pos is None:
@@ -200,6 +223,7 @@ class MemoryIndex:
         self._materialise([pos])
         return self._records[pos]
 
+    @_locked
     def records(self) -> list[MemoryRecord]:
         """Every record (decrypts all of them: prefer :meth:`records_between`)."""
         self._materialise(list(self.latent.pos_of.values()))
@@ -210,6 +234,7 @@ class MemoryIndex:
         self._materialise(positions)
         return [r for p in positions if (r := self._records[p]) is not None]
 
+    @_locked
     def records_between(self, since: datetime | None = None, until: datetime | None = None,
                         app: str | None = None) -> list[MemoryRecord]:
         """Records in [since, until) (of apps containing ``app``), oldest first; only those
@@ -217,21 +242,25 @@ class MemoryIndex:
         flt = LatentFilter(since=since, until=until, app=app)
         return self._records_at(self.latent.positions(flt).tolist())
 
+    @_locked
     def local_days(self) -> list[date]:
         """The local dates that hold live memories, oldest first (from timestamps only)."""
         hours = self.latent.live_hours()
         return sorted({datetime.fromtimestamp(int(h) * 3600, UTC).astimezone().date()
                        for h in hours})
 
+    @_locked
     def apps(self) -> list[str]:
         """App names seen (case-folded), from the index's metadata; nothing is decrypted."""
         return [a for a in self.latent.apps if a]
 
+    @_locked
     def imported_records(self) -> list[MemoryRecord]:
         if not self.latent.flags_known:
             return [r for r in self.records() if r.origin == "import"]
         return self._records_at(self.latent.flagged(FLAG_IMPORTED, present=True).tolist())
 
+    @_locked
     def pending_ids(self, *, want_images: bool) -> list[str]:
         """Memories lacking a caption (or an image vector), newest first."""
         if not self.latent.flags_known:
@@ -246,6 +275,7 @@ class MemoryIndex:
             uncaptioned = lat.by_time(np.union1d(uncaptioned, lacking))
         return [lat.ids[int(p)] for p in uncaptioned[::-1]]
 
+    @_locked
     def search(self, query_vector: npt.NDArray[np.float32] | None, query_text: str,
                flt: IndexFilter, limit: int, *,
                image_query: npt.NDArray[np.float32] | None = None, collapse: bool = True,

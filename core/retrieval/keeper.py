@@ -13,6 +13,7 @@ destroyed first, so no copy of a forgotten vector survives under a live key (R7)
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ class IndexKeeper:
                  image_dim: int = 0, fusion: FusionConfig | None = None) -> None:
         self._store = store
         self._vault = vault
+        self._lock = threading.RLock()
         self.path = folder / SNAPSHOT_FILE
         self._dim = dim
         self._image_dim = image_dim
@@ -96,6 +98,10 @@ class IndexKeeper:
         return index
 
     def ensure(self) -> MemoryIndex:
+        with self._lock:  # two workers must not bring the index up to date at once
+            return self._ensure()
+
+    def _ensure(self) -> MemoryIndex:
         version = self._store.version()
         if self.index is None:
             self.index = self._from_snapshot() or MemoryIndex(
@@ -142,8 +148,9 @@ class IndexKeeper:
 
     def drop(self) -> None:
         """Forget the decrypted index (lock)."""
-        if self.index is not None:
-            self.index.clear()
-        self.index = None
-        self._version = -1
-        self.loaded_from_snapshot = False
+        with self._lock:
+            if self.index is not None:
+                self.index.clear()
+            self.index = None
+            self._version = -1
+            self.loaded_from_snapshot = False

@@ -82,3 +82,40 @@ def test_payload_and_vector_roundtrip():
     vec = np.random.default_rng(0).standard_normal((3, 384)).astype(np.float32)
     out = decode_vectors(encode_vectors(vec))
     assert out.shape == (3, 384) and np.allclose(out, vec, atol=1e-2)
+
+
+def test_searching_while_another_thread_adds_and_removes():
+    """The GUI's workers search while another brings the index up to date (new memories,
+    a forget): a reader never sees half of an update (it raised IndexError)."""
+    import sys
+    import threading
+
+    idx = MemoryIndex(dim=3)
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        i = 0
+        try:
+            while not stop.is_set():
+                batch = [rec(i + k, f"budget report {i + k}") for k in range(20)]
+                idx.add(batch, [unit([[1, (i + k) % 7, 0]]) for k in range(20)])
+                idx.remove([f"m{i + k}" for k in range(0, 20, 2)])
+                i += 20
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(300):
+            idx.search(unit([1, 0, 0]), "budget", IndexFilter(), 5)
+            idx.records_between()
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(old)
+    assert not errors
+    assert len(idx) > 0
