@@ -99,9 +99,12 @@ class MiniLmEmbedder:
                 # 22.5 CPU s for 3x158 chunks). Short interactive queries run ~3x faster
                 # on the bundled model optimised, so the app and the CLI keep that.
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            def session(path: Path) -> Any:
+                return ort.InferenceSession(str(path), sess_options=options,
+                                            providers=["CPUExecutionProvider"])
+
             try:
-                self._session = ort.InferenceSession(str(model), sess_options=options,
-                                                     providers=["CPUExecutionProvider"])
+                self._session = session(model)
             except Exception:  # noqa: BLE001 - the derived copy failed: the bundled one
                 if derived is None:
                     raise
@@ -110,8 +113,7 @@ class MiniLmEmbedder:
                 model = bundled_model()
                 if self._verify and sha256_file(model) != MINILM_SHA256:
                     raise
-                self._session = ort.InferenceSession(str(model), sess_options=options,
-                                                     providers=["CPUExecutionProvider"])
+                self._session = session(model)
             tokenizer = Tokenizer.from_file(str(tok_path))
             tokenizer.enable_truncation(self._max_tokens)
             tokenizer.enable_padding()

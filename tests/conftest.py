@@ -23,3 +23,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_EXIT_STATUS[-1])
+
+
+@pytest.fixture
+def background():
+    """The capture service's inference mode (core/inference.py) for one test."""
+    from core.inference import use_background_inference
+
+    use_background_inference(True)
+    try:
+        yield
+    finally:
+        use_background_inference(False)

@@ -26,15 +26,6 @@ def derived(tmp_path_factory):
     return folder
 
 
-@pytest.fixture
-def background():
-    use_background_inference(True)
-    try:
-        yield
-    finally:
-        use_background_inference(False)
-
-
 def _run(model, texts):
     """Vectors from one model file, unoptimised as in the capture service."""
     import onnxruntime as ort

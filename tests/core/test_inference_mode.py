@@ -7,21 +7,10 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from core.embed import MiniLmEmbedder
 from core.inference import use_background_inference
 from core.ocr import RapidOcrEngine
 from tests.support import REPO, render_text_png
-
-
-@pytest.fixture
-def background():
-    use_background_inference(True)
-    try:
-        yield
-    finally:
-        use_background_inference(False)
 
 
 def _ocr_sessions(engine: RapidOcrEngine) -> list:
