@@ -331,6 +331,7 @@ class RegionOcr:
             elif my1 > y0 and my0 < y1:
                 # moved onto rows the offset does not explain: read it again where it is now
                 dirty.append((moved.box[0], max(y0, my0), moved.box[2], min(y1, my1)))
+        dirty.extend(scroll.edges)
         # rows of the box that the offset does not explain are new content
         pos = y0
         for r0, r1 in scroll.matched_rows:

@@ -119,12 +119,29 @@ def merge_overlapping(boxes: list[Box]) -> list[Box]:
 @dataclass(frozen=True)
 class Scroll:
     """Rows ``[y0, y1)`` of the new frame equal rows ``[y0+dy, y1+dy)`` of the old one,
-    within columns ``[x0, x1)``."""
+    within columns ``[x0, x1)``, except perhaps in ``edges``."""
 
     x0: int
     x1: int
     dy: int
     matched_rows: tuple[tuple[int, int], ...]  # runs of new-frame rows explained by dy
+    # Narrow strips at the pane's left or right edge that the offset does not explain on
+    # some matched rows: a scroll bar's thumb, which moves by its own amount. They are new
+    # content of their own; the rows' text beside them merely moved.
+    edges: tuple[Box, ...] = ()
+
+
+def edge_px(width: int) -> int:
+    """How wide a strip at a pane's side may differ while its rows still count as scrolled:
+    room for a scroll bar and the window's border (2.5% of the width, at least 3 cells).
+    Whatever changed in the strip is read again, with every line that reaches into it."""
+    return max(3 * SCALE, width // 40)
+
+
+def _edge_runs(rows: list[int], y0: int, height: int) -> list[tuple[int, int]]:
+    flags = np.zeros(height, dtype=bool)
+    flags[rows] = True
+    return [(y0 + s, y0 + e) for s, e in _runs(flags, 0)]
 
 
 def detect_scroll(old: Grey, new: Grey, box: Box, *, min_votes: int = 8) -> Scroll | None:
@@ -148,12 +165,28 @@ def detect_scroll(old: Grey, new: Grey, box: Box, *, min_votes: int = 8) -> Scro
     dy, count = votes.most_common(1)[0]
     if count < min_votes:
         return None
+    edge = edge_px(x1 - x0)
+    wide = x1 - x0 > 4 * edge
     matched = np.zeros(y1 - y0, dtype=bool)
+    left: list[int] = []
+    right: list[int] = []
     for i in range(y1 - y0):
         j = i + dy
-        if 0 <= j < y1 - y0 and new_rows[i] == old_rows[j]:
+        if not 0 <= j < y1 - y0:
+            continue
+        if new_rows[i] == old_rows[j]:
             matched[i] = True
+        elif wide:
+            differ = np.flatnonzero(new[y0 + i, x0:x1] != old[y0 + j, x0:x1])
+            if differ[0] >= x1 - x0 - edge:
+                matched[i] = True
+                right.append(i)
+            elif differ[-1] < edge:
+                matched[i] = True
+                left.append(i)
     runs = tuple((y0 + s, y0 + e) for s, e in _runs(matched, 0) if e - s >= SCALE)
     if not runs:
         return None
-    return Scroll(x0=x0, x1=x1, dy=dy, matched_rows=runs)
+    edges = tuple([(x1 - edge, r0, x1, r1) for r0, r1 in _edge_runs(right, y0, y1 - y0)]
+                  + [(x0, r0, x0 + edge, r1) for r0, r1 in _edge_runs(left, y0, y1 - y0)])
+    return Scroll(x0=x0, x1=x1, dy=dy, matched_rows=runs, edges=edges)

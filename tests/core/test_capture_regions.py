@@ -134,3 +134,53 @@ def test_switching_back_to_a_window_reuses_its_reading():
     texts = [region.recognize(img, key="1").text for img in frames]
     assert CountingOcr.calls == 3  # windows 0, 1, 2 read once each
     assert texts[3] == texts[0] and region.stats.last_mode == "reused"
+
+
+def test_a_scroll_bar_thumb_moving_its_own_way_leaves_the_text_beside_it_scrolled():
+    """A scroll bar's thumb moves by its own amount, not the text's: the rows beside it are
+    still recognised as scrolled (only the bar is new), so their lines are not read again."""
+    from bench.traces import Window, paragraph_lines
+
+    renderer = DesktopRenderer(size=(1280, 540), font_size=16)
+    doc = tuple(paragraph_lines(2, 60))
+    shown = [_text_lines(renderer, list(doc), top) for top in (0, 2)]
+    right = max(b[2] for lines in shown for _, b in lines)
+    assert right + 24 <= 1280
+    bar = (right + 8, 64, right + 22, 540)
+    frames = []
+    for k, top in enumerate((0, 2)):
+        img = renderer.render(Window("Reader", doc, top_line=top)).crop((0, 0, right + 24, 540))
+        draw = ImageDraw.Draw(img)
+        draw.rectangle(bar, fill=(225, 225, 225))
+        thumb = 100 + 45 * k  # the text moves 2 lines (51 px), the thumb 45 px
+        draw.rectangle((bar[0] + 2, thumb, bar[2] - 2, thumb + 80), fill=(110, 110, 110))
+        frames.append(img)
+    (box,) = [b for b in changed_boxes(downscale(frames[0]), downscale(frames[1]))
+              if b[2] - b[0] > 100]
+    assert box[2] > bar[0]  # the bar and the text changed as one rectangle
+    scroll = detect_scroll(full_grey(frames[0]), full_grey(frames[1]), box)
+    assert scroll is not None and scroll.dy == 2 * renderer.line_h
+    assert scroll.edges and all(e[0] >= bar[0] - 8 and e[2] <= box[2] for e in scroll.edges)
+    thumb_rows = (100, 145 + 80)
+    assert any(r0 <= thumb_rows[0] and thumb_rows[1] <= r1 for r0, r1 in scroll.matched_rows)
+
+    ocr = RenderedTextOcr(renderer)
+    region = RegionOcr(ocr)
+    read: list[str] = []
+    plain_recognize = ocr.recognize
+
+    def recognize(image: Image.Image) -> OcrResult:
+        result = plain_recognize(image)
+        read.extend(line.text for line in result.lines)
+        return result
+
+    ocr.recognize = recognize  # type: ignore[method-assign]
+    for img, lines in zip(frames, shown, strict=True):
+        ocr.show(img, lines)
+        read.clear()
+        got = region.recognize(img, key="1")
+        full = reading_order([OcrLine(t, 0.99, b) for t, b in lines])
+        assert got.text == OcrResult(full).text
+    assert region.stats.scrolls == 1
+    # only the lines scrolled into view at the bottom were read again
+    assert read and set(read) <= {t for t, _ in shown[1][-3:]}
