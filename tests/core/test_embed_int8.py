@@ -1,5 +1,6 @@
 """The capture service's text model with 8-bit matrix products (core/embed_int8.py): made
-from the bundled model, gives its vectors, and is used only when it matches."""
+from the bundled model, gives its vectors (to 8-bit rounding of the activations), and is used
+only when it matches."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def derived(tmp_path_factory):
     return folder
 
 
+def _cosines(a, b):
+    return (np.asarray(a) * np.asarray(b)).sum(axis=1)
+
+
 def _run(model, texts):
     """Vectors from one model file, unoptimised as in the capture service."""
     import onnxruntime as ort
@@ -44,8 +49,12 @@ def test_derived_model_gives_the_bundled_vectors_without_casting_weights(derived
 
     model = embed_int8.derived_embedder(derived)
     assert model is not None and model.parent == derived
-    np.testing.assert_allclose(_run(model, TEXTS), _run(bundled_model(), TEXTS), atol=1e-6)
+    # the same weights; only the activations' 8-bit rounding moves the vectors
+    assert _cosines(_run(model, TEXTS), _run(bundled_model(), TEXTS)).min() > 0.998
     graph = onnx.load(str(model)).graph
+    levels = {a.i for n in graph.node if n.op_type == "MatMulNBits" for a in n.attribute
+              if a.name == "accuracy_level"}
+    assert levels == {embed_int8.ACCURACY_LEVEL}
     weights = {init.name for init in graph.initializer}
     # no whole weight is converted to float on a run: every Cast reads a computed tensor
     assert not [n for n in graph.node if n.op_type == "Cast" and n.input[0] in weights]
@@ -85,7 +94,7 @@ def test_capture_service_embeds_with_the_derived_model_and_the_app_does_not(
     interactive_vectors = app.embed(TEXTS[:3])
     assert app.model_file == bundled_model()
     # the app's optimised session and the service's derived model agree
-    np.testing.assert_allclose(vectors, interactive_vectors, atol=1e-5)
+    assert _cosines(vectors, interactive_vectors).min() > 0.998
 
 
 def test_capture_service_falls_back_to_the_bundled_model(background, monkeypatch, tmp_path):
