@@ -66,7 +66,8 @@ def test_background_embedder_reuses_recent_chunk_vectors(background, monkeypatch
     use_background_inference(False)
     fresh = MiniLmEmbedder().embed(["team meeting schedule"])
     use_background_inference(True)
-    np.testing.assert_allclose(second[1], fresh[0], atol=1e-5)
+    # the service's text model (8-bit products) and the app's agree to their rounding
+    assert float(np.dot(second[1], fresh[0])) > 0.998
     embedder.forget()
     embedder.embed(["river survey chapter"])
     assert runs == [1, 1]  # forgotten: embedded again
