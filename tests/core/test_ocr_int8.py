@@ -133,3 +133,44 @@ def test_a_wrong_scripts_setting_is_refused() -> None:
     assert parse_config('[ocr]\nscripts = "latin"\n', environ={}).ocr.scripts == "latin"
     with pytest.raises(ConfigError, match="ocr.scripts"):
         parse_config('[ocr]\nscripts = "klingon"\n', environ={})
+
+
+def test_the_graph_is_tidied_before_quantising_without_changing_what_it_computes():
+    onnx = pytest.importorskip("onnx", reason="the onnx package (dev extra) makes the model")
+    import numpy as np
+    import onnxruntime as ort
+    from onnx import helper, numpy_helper
+
+    from core.ocr_int8 import prepare_graph
+
+    rng = np.random.default_rng(1)
+
+    def const(name, value):
+        return numpy_helper.from_array(np.asarray(value, dtype=np.float32), name)
+
+    # conv (bias as a separate Add, behind an Identity) -> GELU as the exporter writes it
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Identity", ["c"], ["ci"]),
+             helper.make_node("Add", ["ci", "b"], ["y"]),
+             helper.make_node("Div", ["y", "sqrt2"], ["d"]),
+             helper.make_node("Erf", ["d"], ["e"]),
+             helper.make_node("Add", ["e", "one"], ["e1"]),
+             helper.make_node("Mul", ["y", "e1"], ["m"]),
+             helper.make_node("Mul", ["m", "half"], ["out"])]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("out", onnx.TensorProto.FLOAT, None)],
+        [const("w", rng.normal(size=(4, 3, 3, 3))), const("b", rng.normal(size=(1, 4, 1, 1))),
+         const("sqrt2", np.sqrt(2.0)), const("one", 1.0), const("half", 0.5)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    x = rng.normal(size=(1, 3, 8, 8)).astype(np.float32)
+
+    def run(m):
+        session = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+        return session.run(None, {"x": x})[0]
+
+    before = run(model)
+    assert prepare_graph(model) == {"identity": 1, "bias": 1, "gelu": 1}
+    assert [n.op_type for n in model.graph.node] == ["Conv", "Gelu"]
+    assert len(model.graph.node[0].input) == 3  # the bias is the convolution's own
+    np.testing.assert_allclose(run(model), before, rtol=1e-5, atol=1e-5)
