@@ -51,6 +51,10 @@ def main() -> None:
                         help="the service embeds with the bundled MiniLM, not the copy with "
                              "8-bit matrix products (core/embed_int8.py), for a same-session "
                              "baseline: the copy's manifest is set aside during the run")
+    parser.add_argument("--assets", type=Path, default=None,
+                        help="another assets folder for the service (AFTERIMAGE_ASSETS), e.g. "
+                             "one holding an earlier derived recogniser, for a same-session "
+                             "baseline")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     from core.embed_int8 import MANIFEST_FILE, derived_embedder
@@ -85,6 +89,8 @@ def run(args: argparse.Namespace, *, embedder: str) -> None:
         env["AFTERIMAGE_CAPTURE__IDLE_AFTER_S"] = "0"
         if args.no_narrow:
             env["AFTERIMAGE_OCR__NARROW_WIDE_TEXT"] = "false"
+        if args.assets is not None:
+            env["AFTERIMAGE_ASSETS"] = str(args.assets.resolve())
         svc = subprocess.Popen([sys.executable, "-m", "app", "service"], cwd=REPO, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         samples = []
@@ -146,6 +152,7 @@ def run(args: argparse.Namespace, *, embedder: str) -> None:
         "cpu_s_processing_frames": round(sum(f["cpu_s"] for f in frames), 1),
     }
     data["narrow_wide_text"] = not args.no_narrow
+    data["assets"] = str(args.assets) if args.assets is not None else "repository"
     data["text_embedder"] = embedder
     args.out.parent.mkdir(exist_ok=True)
     args.out.write_text(json.dumps(data, indent=2) + "\n")
