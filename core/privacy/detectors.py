@@ -52,8 +52,10 @@ _CARD_PREFIX = re.compile(
     r"^(?:4|5[1-5]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[47]|3(?:0[0-5]|[689])"
     r"|6(?:011|5|4[4-9]|2)|35(?:2[89]|[3-8]\d)|50|5[6-8]|6[0-9]|1)"
 )
-# 13-19 digits, optionally grouped by single spaces or dashes (never across lines).
-_CARD_RUN = re.compile(r"(?<![\dA-Za-z])\d(?:[ \-]?\d){12,18}(?![\dA-Za-z])")
+# 13-19 digits, optionally grouped by single spaces or dashes (never across lines). A letter
+# may touch the run: OCR drops spaces ("card4539 1488 0343 6467", "6467Thanks"); the issuer
+# prefix and Luhn check still decide.
+_CARD_RUN = re.compile(r"(?<!\d)\d(?:[ \-]?\d){12,18}(?!\d)")
 
 
 def _find_cards(text: str) -> Iterable[tuple[int, int]]:

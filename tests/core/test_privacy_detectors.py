@@ -39,6 +39,16 @@ def test_card_needs_a_network_prefix_and_consistent_grouping():
     assert [m.kind for m in find_sensitive("card 4111-1111-1111-1111 ok")] == ["payment_card"]
 
 
+def test_a_card_is_found_when_ocr_dropped_the_space_beside_it():
+    # OCR reads "card 4539 ..." as "card4539 ..." now and then; the number is still a card
+    for text in ("Paid with card4539 1488 0343 6467", "4539 1488 0343 6467Thanks",
+                 "no.4539148803436467x"):
+        found = [(m.kind, text[m.start:m.end].replace(" ", "")) for m in find_sensitive(text)]
+        assert ("payment_card", "4539148803436467") in found, text
+    assert find_sensitive("id 45391488034364671") == []  # 17 digits, Luhn-invalid
+    assert find_sensitive("ref 4539148803436467000000") == []  # 22 digits: not a card
+
+
 def test_jwt_requires_a_json_header_and_git_hash_is_not_aws_secret():
     assert find_sensitive("eyJub3QtanNvbiB.abcdefghijk.lmnopqrstuvw") == []
     assert find_sensitive("aws_secret_access_key = " + "a1" * 20) == []
