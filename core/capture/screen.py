@@ -100,8 +100,12 @@ class MssScreenSource:
             except mss.ScreenShotError as exc:
                 raise CaptureError(f"Grabbing monitor {geometry.index} failed") from exc
             captured_at = datetime.now(UTC)
-            # BGRX -> RGB in one C pass (copies, so mss may reuse its buffer).
-            image = Image.frombytes("RGB", shot.size, shot.raw, "raw", "BGRX")
+            # BGRX -> RGB in one C pass (copies, so mss may reuse its buffer), into an
+            # image that is not cleared first: ``Image.frombytes`` fills a new image with
+            # black before decoding into it, and in the service that fill alone cost 7-10 ms
+            # of the main thread's CPU per grab (docs/benchmarks.md).
+            image = Image.new("RGB", shot.size, None)
+            image.frombytes(shot.raw, "raw", "BGRX")
             frames.append(ScreenFrame(monitor=geometry, image=image, captured_at=captured_at))
         return frames
 

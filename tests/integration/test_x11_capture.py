@@ -42,6 +42,21 @@ def test_grab_all_returns_one_rgb_frame_per_monitor(xdisplay: str) -> None:
     assert before <= frame.captured_at <= before + timedelta(seconds=10)
 
 
+def test_a_grab_holds_exactly_the_screens_pixels(xdisplay: str) -> None:
+    # grab_all decodes into an image it does not clear first: every pixel must be the
+    # screen's, in RGB order (the reference: mss's own BGRX bytes, decoded the usual way)
+    import mss
+
+    with open_text_window("Pixels check", "Pixels"), MssScreenSource() as screen, \
+            mss.mss(display=xdisplay) as direct:
+        frame = screen.grab_all()[0]
+        shot = direct.grab(direct.monitors[1])
+    reference = Image.frombytes("RGB", shot.size, shot.raw, "raw", "BGRX")
+    assert frame.image.size == reference.size
+    assert frame.image.tobytes() == reference.tobytes()
+    assert _white_fraction(frame.image) > 0.01  # the window is there, not a blank grab
+
+
 def test_active_window_reports_title_pid_and_app(xdisplay: str) -> None:
     title = "Unique Title 123 — ünïcode"
     with open_text_window("some unique phrase", title) as proc, X11WindowInfo() as windows:
