@@ -55,6 +55,10 @@ def main() -> None:
                         help="another assets folder for the service (AFTERIMAGE_ASSETS), e.g. "
                              "one holding an earlier derived recogniser, for a same-session "
                              "baseline")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="run the service under a CPU profile per thread "
+                             "(bench/profiled_service.py), written to this folder; its CPU "
+                             "figures are then inflated by the profiler")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     from core.embed_int8 import MANIFEST_FILE, derived_embedder
@@ -91,7 +95,9 @@ def run(args: argparse.Namespace, *, embedder: str) -> None:
             env["AFTERIMAGE_OCR__NARROW_WIDE_TEXT"] = "false"
         if args.assets is not None:
             env["AFTERIMAGE_ASSETS"] = str(args.assets.resolve())
-        svc = subprocess.Popen([sys.executable, "-m", "app", "service"], cwd=REPO, env=env,
+        command = [sys.executable, "-m", "app", "service"] if args.profile is None else \
+            [sys.executable, "-m", "bench.profiled_service", str(args.profile.resolve())]
+        svc = subprocess.Popen(command, cwd=REPO, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         samples = []
         start = time.monotonic()
@@ -152,6 +158,7 @@ def run(args: argparse.Namespace, *, embedder: str) -> None:
         "cpu_s_processing_frames": round(sum(f["cpu_s"] for f in frames), 1),
     }
     data["narrow_wide_text"] = not args.no_narrow
+    data["profiled"] = args.profile is not None
     data["assets"] = str(args.assets) if args.assets is not None else "repository"
     data["text_embedder"] = embedder
     args.out.parent.mkdir(exist_ok=True)
