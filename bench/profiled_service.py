@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 
 def main() -> int:
@@ -38,7 +37,7 @@ def main() -> int:
     threading.Thread.run = profiled_run  # type: ignore[method-assign]
     from app.cli import main as cli_main
 
-    profile: Any = cProfile.Profile(time.thread_time)
+    profile = cProfile.Profile(time.thread_time)
     profile.enable()
     try:
         # the service re-executes itself once (malloc settings): the same argv comes back here
