@@ -23,8 +23,10 @@ Before quantising, the float graph is tidied (:func:`prepare_graph`, exact in fl
 exporter wrote every convolution's bias as a separate ``Add``, which in the 8-bit graph
 became a dequantise, a float addition and a requantise per convolution (a third of the
 recogniser's time); the biases are folded into the convolutions, pass-through ``Identity``
-nodes are dropped, and GELU's five-node pattern becomes onnxruntime's fused ``Gelu`` (its
-automatic fusion no longer matches once a quantised convolution feeds it). A convolution's
+nodes are dropped, and GELU's five-node pattern becomes onnxruntime's ``FastGelu`` (its
+automatic fusion no longer matches once a quantised convolution feeds it; the tanh form
+differs from erf's by under 1e-3, far below the 8-bit steps around it, and its kernel costs
+less: recognition -4.5% on the 320 known lines, error rate 0.0068 -> 0.0065). A convolution's
 output is then quantised after its bias, whose per-channel offsets widen the range: ranges
 are calibrated on 512 lines, averaged over the lines (the extremes of a few lines otherwise
 set them), which reads as well as before (docs/benchmarks.md, eighth session).
@@ -51,7 +53,7 @@ _log = logging.getLogger(__name__)
 
 REC_HEIGHT = 48
 MODEL_NAME = "PP-OCRv6_rec_small"
-MANIFEST_VERSION = 3
+MANIFEST_VERSION = 4  # 4: GELU as FastGelu
 CALIBRATION_LINES = 512
 CALIBRATION_SEED = 8
 
@@ -212,8 +214,8 @@ def make_int8_recognizer(folder: Path | None = None, *,
 def prepare_graph(model: Any) -> dict[str, int]:
     """Tidy a float ONNX model in place before quantisation, computing the same function:
     drop ``Identity`` nodes, fold ``Conv -> Add(per-channel constant)`` into the
-    convolution's bias, and replace GELU's erf pattern with onnxruntime's ``Gelu``. Returns
-    how many of each were changed."""
+    convolution's bias, and replace GELU's erf pattern with onnxruntime's ``FastGelu`` (the
+    same function to within 1e-3). Returns how many of each were changed."""
     return {"identity": _drop_identity(model.graph), "bias": _fold_conv_bias(model.graph),
             "gelu": _fuse_gelu(model)}
 
@@ -290,7 +292,8 @@ def _constant(inits: dict[str, Any], name: str) -> float | None:
 
 
 def _fuse_gelu(model: Any) -> int:
-    """``x * 0.5 * (1 + erf(x / sqrt(2)))`` as five nodes becomes one ``com.microsoft.Gelu``."""
+    """``x * 0.5 * (1 + erf(x / sqrt(2)))`` as five nodes becomes one ``com.microsoft.FastGelu``
+    (GELU's tanh form, within 1e-3 of it)."""
     import onnx
 
     graph = model.graph
@@ -320,7 +323,7 @@ def _fuse_gelu(model: Any) -> int:
         for node in (div, *chain):
             graph.node.remove(node)
         graph.node.insert(at, onnx.helper.make_node(
-            "Gelu", [x], [half.output[0]], name=f"{erf.name}.gelu", domain="com.microsoft"))
+            "FastGelu", [x], [half.output[0]], name=f"{erf.name}.gelu", domain="com.microsoft"))
         fused += 1
     if fused and not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(onnx.helper.make_opsetid("com.microsoft", 1))
