@@ -143,12 +143,22 @@ def main() -> None:
     parser.add_argument("--scripts", choices=("latin", "all"), default="all",
                         help="the recogniser's scripts (ocr.scripts; the service's default "
                              "outside Chinese and Japanese locales is latin)")
+    parser.add_argument("--service", action="store_true",
+                        help="the engine exactly as the capture service runs it (detection in "
+                             "bands, lines on plain backgrounds found from their ink)")
     args = parser.parse_args()
     args.native_det = not args.upscaling_det
-    engine = RapidOcrEngine(native_det=args.native_det, scripts=args.scripts)
+    if args.service:
+        from core.config import OcrConfig
+        from core.service import service_ocr
+
+        engine = service_ocr(OcrConfig(scripts=args.scripts))
+    else:
+        engine = RapidOcrEngine(native_det=args.native_det, scripts=args.scripts)
     result = evaluate(engine)
     data = {
-        "engine": "native-scale detector" if args.native_det else "upscaling detector",
+        "engine": "the service's" if args.service else
+        "native-scale detector" if args.native_det else "upscaling detector",
         "recognizer": engine.recognizer,  # the 8-bit one (core/ocr_int8.py) when installed
         "ocr_misreads_among_misses": result.ocr_misreads,
         "sensitive_screens": result.sensitive, "caught": result.caught,
@@ -161,6 +171,8 @@ def main() -> None:
     }
     RESULTS.parent.mkdir(exist_ok=True)
     target = RESULTS.with_name("privacy_filter_native.json") if args.native_det else RESULTS
+    if args.service:
+        target = RESULTS.with_name("privacy_filter_service.json")
     if args.scripts == "latin":
         target = target.with_name(target.stem + "_latin.json")
     target.write_text(json.dumps(data, indent=2) + "\n")

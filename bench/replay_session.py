@@ -66,23 +66,22 @@ def record(out: Path, seconds: float, interval: float) -> None:
 
 
 def replay(folder: Path, hold: float, pieces: bool, scripts: str = "auto",
-           narrow: bool = True) -> dict[str, object]:
+           narrow: bool = True, plain: bool = True) -> dict[str, object]:
     from core.capture.coalesce import Coalescer
     from core.capture.layout import visible_pieces
     from core.capture.region_ocr import RegionOcr
     from core.capture.regions import downscale
+    from core.config import OcrConfig
     from core.inference import use_background_inference
     from core.memtrim import return_freed_memory
-    from core.ocr import RapidOcrEngine, ocr_scripts
-    from core.service import SERVICE_DET_BAND_PX
+    from core.service import SERVICE_DET_BAND_PX, service_ocr
     from core.types import ActiveWindow, MonitorGeometry, ScreenFrame
 
     use_background_inference()
     meta = json.loads((folder / "meta.json").read_text())
     band = int(os.environ.get("REPLAY_BAND_PX", SERVICE_DET_BAND_PX))
-    engine = RapidOcrEngine(native_det=True, det_band_px=band, rec_batch=1,
-                            scripts=ocr_scripts(scripts),  # as the service chooses
-                            narrow_wide_text=narrow)
+    engine = service_ocr(OcrConfig(scripts=scripts, narrow_wide_text=narrow,
+                                   plain_text_lines=plain), det_band_px=band)
     engine._load()
     print("loaded: rss", next(int(x.split()[1]) // 1024 for x in
                              Path("/proc/self/status").read_text().splitlines()
@@ -127,6 +126,8 @@ def replay(folder: Path, hold: float, pieces: bool, scripts: str = "auto",
               "per_mode": {k: {"n": len(v), "cpu_s": round(sum(v), 1)}
                            for k, v in per_mode.items()},
               "peak_rss_mb": peak, "band_px": engine._band, "recognizer": engine.recognizer,
+              "plain_text_lines": plain, "detector_px": engine.detector_px,
+              "lines_found_from_ink": engine.lines_found_plain,
               "pixels_read_fraction": round(region.stats.pixels_read
                                             / max(1, region.stats.pixels_total), 3)}
     print(json.dumps(result, indent=1))
@@ -146,13 +147,16 @@ def main() -> None:
     rep.add_argument("--no-pieces", action="store_true", help="read each frame whole")
     rep.add_argument("--scripts", choices=("auto", "latin", "all"), default="auto",
                      help="the recogniser's scripts (ocr.scripts; auto as the service)")
+    rep.add_argument("--no-plain-lines", action="store_true",
+                     help="the detector model finds every line (ocr.plain_text_lines = false)")
     rep.add_argument("--no-narrow", action="store_true",
                      help="read every line at its own aspect (no line_squeeze)")
     args = parser.parse_args()
     if args.cmd == "record":
         record(args.out, args.seconds, args.interval)
     else:
-        replay(args.folder, args.hold, not args.no_pieces, args.scripts, not args.no_narrow)
+        replay(args.folder, args.hold, not args.no_pieces, args.scripts, not args.no_narrow,
+               not args.no_plain_lines)
 
 
 if __name__ == "__main__":

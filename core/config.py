@@ -75,6 +75,10 @@ class OcrConfig:
     # Narrow long lines of wide fonts before recognition (core/ppocr.py, line_squeeze): the
     # same text for ~20% less recognition CPU on such lines.
     narrow_wide_text: bool = True
+    # Find the lines of text on plain backgrounds from their ink (core/linefind.py) and run
+    # the detector model only on the rest: the same text for a fraction of the detector's
+    # CPU on editors, terminals and documents.
+    plain_text_lines: bool = True
 
 
 @dataclass(frozen=True)

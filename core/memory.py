@@ -163,7 +163,8 @@ def default_factories(config: Config) -> Factories:
                               max_side_px=config.ocr.max_side_px,
                               int8=config.ocr.int8_recognizer,
                               scripts=ocr_scripts(config.ocr.scripts),
-                              narrow_wide_text=config.ocr.narrow_wide_text)
+                              narrow_wide_text=config.ocr.narrow_wide_text,
+                              plain_text_lines=config.ocr.plain_text_lines)
 
     def embedder() -> Embedder:
         from core.retrieval.encoders import text_encoder_for

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from core.errors import ModelError
+from core.linefind import HARD_PAD_PX, plain_layout
 from core.ppocr import Box, PpOcr, centre_inside, crop_box
 from core.types import OcrLine, OcrResult
 
@@ -98,6 +99,22 @@ def ocr_scripts(setting: str, environ: Mapping[str, str] | None = None) -> str:
     return "latin"
 
 
+def _context_rows(top: int, bottom: int, height: int) -> tuple[int, int]:
+    """Rows ``top:bottom`` with ``HARD_PAD_PX`` of context on each side, grown to a multiple
+    of 32 rows and at least 64 (the detector's input is a multiple of 32: a band of another
+    height is stretched), within the image."""
+    start, end = top - HARD_PAD_PX, bottom + HARD_PAD_PX
+    want = max(64, -(-(end - start) // 32) * 32)
+    grow = want - (end - start)
+    start -= grow // 2
+    end += grow - grow // 2
+    if start < 0:
+        end, start = end - start, 0
+    if end > height:
+        start, end = max(0, start - (end - height)), height
+    return start, end
+
+
 class LineCache:
     """A bounded LRU map from line-image keys to (text, score)."""
 
@@ -142,7 +159,8 @@ class RapidOcrEngine:
                  band_overlap_px: int = 96, rec_batch: int = 0,
                  second_look: bool = True, angle_cls: bool = False,
                  line_cache: int = 4096, int8: bool = True, scripts: str = "all",
-                 rec_model: Path | None = None, narrow_wide_text: bool = True) -> None:
+                 rec_model: Path | None = None, narrow_wide_text: bool = True,
+                 plain_text_lines: bool = True) -> None:
         self._min_confidence = min_confidence
         # ``det_band_px`` > 0 (native_det only): the detector reads tall images in horizontal
         # bands of about this height instead of all at once. Its activations scale with the
@@ -182,6 +200,11 @@ class RapidOcrEngine:
         # recognition (core/ppocr.py, line_squeeze): the same text for ~20% less recognition
         # CPU on such lines; narrow fonts are read as they are (docs/benchmarks.md).
         self._narrow = narrow_wide_text
+        # Banded reads find the lines of text on plain backgrounds from their ink
+        # (core/linefind.py) and run the detector only on what is not that simple.
+        self._plain = plain_text_lines
+        self.detector_px = 0  # pixels the detector model read (for benchmarks)
+        self.lines_found_plain = 0  # lines found from the ink alone (for benchmarks)
         self.recognizer = "float"
         self._engine: PpOcr | None = None
         self._lock = threading.Lock()
@@ -303,6 +326,43 @@ class RapidOcrEngine:
         step = int(np.ceil((height - ov) / n))
         return [(i * step, min(height, i * step + step + ov)) for i in range(n)]
 
+    def _detect(self, engine: PpOcr, array: np.ndarray) -> list[tuple[float, Box]]:
+        """Every line box of ``array`` with its distance from a cut band edge (infinite for
+        a line found from its ink, which is never cut): the plain parts from their ink, the
+        rest (or all, when the image is not plain) by the detector in bands."""
+        height = array.shape[0]
+        layout = plain_layout(array) if self._plain else None
+        if layout is None:
+            return self._detect_rows(engine, array, 0, height)
+        self.lines_found_plain += len(layout.boxes)
+        found: list[tuple[float, Box]] = [(float(np.inf), box) for box in layout.boxes]
+        for top, bottom in layout.hard:
+            # the detector sees some of the rows around the hard band (it misses a line cut
+            # by the image's edge in fewer than ~40 rows), and keeps the lines centred in
+            # it: the lines around were found from their ink
+            start, end = _context_rows(top, bottom, height)
+            for margin, box in self._detect_rows(engine, array, start, end):
+                if top <= (box[1] + box[3]) / 2 < bottom:
+                    found.append((margin, box))
+        return found
+
+    def _detect_rows(self, engine: PpOcr, array: np.ndarray, start: int,
+                     end: int) -> list[tuple[float, Box]]:
+        """The detector over rows ``start:end`` in bands; each box with its distance from
+        the nearest band edge that cuts the image (infinite when none does)."""
+        height = array.shape[0]
+        found: list[tuple[float, Box]] = []
+        for band_top, band_bottom in self.band_rows(end - start):
+            top, bottom = start + band_top, start + band_bottom
+            self.detector_px += (bottom - top) * array.shape[1]
+            for det in engine.detect(np.ascontiguousarray(array[top:bottom])):
+                x0, y0, x1, y1 = det.box
+                box = (x0, y0 + top, x1, y1 + top)
+                margin = min(box[1] - top if top > 0 else np.inf,
+                             bottom - box[3] if bottom < height else np.inf)
+                found.append((float(margin), box))
+        return found
+
     def _recognize_banded(self, engine: PpOcr, array: np.ndarray,
                           keep: Box | None = None) -> list[Line]:
         """Detection band by band (bounded memory), then one classification and recognition
@@ -310,15 +370,7 @@ class RapidOcrEngine:
         found by both bands and read once: detections are kept in order of their distance
         from a cut band edge (a line cut by an edge, or missed near it, is found whole by the
         neighbouring band) and one that mostly covers a kept one is a duplicate."""
-        height = array.shape[0]
-        found: list[tuple[float, tuple[int, int, int, int]]] = []
-        for top, bottom in self.band_rows(height):
-            for det in engine.detect(np.ascontiguousarray(array[top:bottom])):
-                x0, y0, x1, y1 = det.box
-                box = (x0, y0 + top, x1, y1 + top)
-                margin = min(box[1] - top if top > 0 else np.inf,
-                             bottom - box[3] if bottom < height else np.inf)
-                found.append((float(margin), box))
+        found = self._detect(engine, array)
         found.sort(key=lambda item: -item[0])
         kept: list[tuple[int, int, int, int]] = []
         for _, box in found:

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from core.capture.coalesce import Coalescer, Release
 from core.capture.layout import visible_pieces
@@ -41,7 +42,7 @@ from core.capture.region_ocr import RegionOcr
 from core.capture.regions import Grey, downscale
 from core.capture.session import DesktopSignals, NullSignals
 from core.capture_state import CaptureCounters
-from core.config import Config, Paths, load_config
+from core.config import Config, OcrConfig, Paths, load_config
 from core.errors import (
     AfterimageError,
     CaptureError,
@@ -73,6 +74,9 @@ from core.service_status import (
 )
 from core.types import ActiveWindow, Ocr, ScreenFrame, ScreenSource, WindowInfoSource
 
+if TYPE_CHECKING:
+    from core.ocr import RapidOcrEngine
+
 _log = logging.getLogger(__name__)
 
 EXIT_CLEAN = 0
@@ -85,6 +89,22 @@ LEND_HEAD_START_S = 1.0  # after lending the writer lock, wait this long before 
 # rows instead of four of 342; the detector's activations, the largest transient of a
 # frame, shrink with the band (docs/benchmarks.md, seventh session).
 SERVICE_DET_BAND_PX = 320
+
+
+def service_ocr(config: OcrConfig, **overrides: Any) -> RapidOcrEngine:
+    """The OCR engine as the service runs it (benchmarks and tests build the same one):
+    detection in bands and one line per recognition batch bound the OCR's peak memory (~470 MB
+    instead of ~1 GB on a dense 1080p frame; docs/benchmarks.md); ``overrides`` replace
+    engine arguments."""
+    from core.ocr import RapidOcrEngine, ocr_scripts
+
+    args: dict[str, Any] = {
+        "min_confidence": config.min_confidence, "max_side_px": config.max_side_px,
+        "native_det": True, "det_band_px": SERVICE_DET_BAND_PX, "rec_batch": 1,
+        "int8": config.int8_recognizer, "scripts": ocr_scripts(config.scripts),
+        "narrow_wide_text": config.narrow_wide_text, "plain_text_lines": config.plain_text_lines}
+    args.update(overrides)
+    return RapidOcrEngine(**args)
 
 
 # service states that hold capture -> the gap reason the timeline shows
@@ -446,17 +466,7 @@ class CaptureService:
 
     def _get_ocr(self) -> Ocr:
         if self._ocr is None:
-            from core.ocr import RapidOcrEngine, ocr_scripts
-
-            # Detection in bands and one line per recognition batch bound the OCR's peak
-            # memory (~470 MB instead of ~1 GB on a dense 1080p frame; docs/benchmarks.md).
-            self._ocr = RapidOcrEngine(min_confidence=self._memory.config.ocr.min_confidence,
-                                       max_side_px=self._memory.config.ocr.max_side_px,
-                                       native_det=True, det_band_px=SERVICE_DET_BAND_PX,
-                                       rec_batch=1,
-                                       int8=self._memory.config.ocr.int8_recognizer,
-                                       scripts=ocr_scripts(self._memory.config.ocr.scripts),
-                                       narrow_wide_text=self._memory.config.ocr.narrow_wide_text)
+            self._ocr = service_ocr(self._memory.config.ocr)
         if self._cfg.region_ocr:
             if self._region_ocr is None:
                 self._region_ocr = RegionOcr(self._ocr)

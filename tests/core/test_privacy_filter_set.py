@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from bench.bench_privacy_filter import evaluate, render
-from core.ocr import RapidOcrEngine, ocr_scripts
+from core.config import OcrConfig
+from core.service import service_ocr
 from core.types import MonitorGeometry, ScreenFrame
 from tests.capture_support import make_memory, window
 from tests.support import PASSPHRASE, assert_secret_absent
@@ -20,8 +21,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:table_names:DeprecationWarning")
 
 @pytest.fixture(scope="module")
 def ocr():
-    # the recogniser the service picks on this machine (ocr.scripts = "auto")
-    return RapidOcrEngine(native_det=True, scripts=ocr_scripts("auto"))
+    # the engine as the capture service runs it on this machine (the recogniser for
+    # ocr.scripts = "auto", detection in bands, lines on plain backgrounds found from ink)
+    return service_ocr(OcrConfig())
 
 
 @pytest.mark.slow
