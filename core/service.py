@@ -89,6 +89,9 @@ LEND_HEAD_START_S = 1.0  # after lending the writer lock, wait this long before 
 # rows instead of four of 342; the detector's activations, the largest transient of a
 # frame, shrink with the band (docs/benchmarks.md, seventh session).
 SERVICE_DET_BAND_PX = 320
+# When the display reports nothing drawn, every this many scheduled captures grab and
+# compare anyway (a check of the report: ~30 s at the default interval).
+DAMAGE_CHECK_EVERY = 10
 
 
 def service_ocr(config: OcrConfig, **overrides: Any) -> RapidOcrEngine:
@@ -162,6 +165,10 @@ class CaptureService:
         self._queue: queue.Queue[_Job] = queue.Queue(maxsize=self._cfg.queue_size)
         self._worker: threading.Thread | None = None
         self._last_small: dict[int, Grey] = {}
+        self._grabbed: set[int] = set()  # the monitors of the last grab
+        self._undrawn = 0  # scheduled captures spared because nothing was drawn
+        self._checking_damage = False
+        self._damage_trusted = True
         self._last_window_key: tuple[object, ...] | None = None
         self._coalescer = Coalescer(self._cfg.hold_s)
         self._stack: list[ActiveWindow] = []  # the window stack of the latest grab
@@ -364,6 +371,14 @@ class CaptureService:
         self._switch_pending = False
         self._last_grab = now
         window = self._window
+        if self._nothing_drawn():
+            # the display reports that nothing was drawn since the last grab, whose every
+            # monitor is remembered: each is unchanged, without grabbing it again
+            for _ in self._grabbed:
+                self._count("unchanged")
+            self._submit(self._coalescer.offer(now, [], sorted(self._grabbed), window,
+                                               self._window_key(window)))
+            return
         try:
             frames = self._parts.screen.grab_all()
         except CaptureError as exc:
@@ -406,8 +421,31 @@ class CaptureService:
         elif self._state in (ERROR, FILTERED):
             self._enter(RUNNING)
             self._error = None
+        self._grabbed = {frame.monitor.index for frame in frames}
+        if self._checking_damage:
+            self._checking_damage = False
+            if fresh:
+                self._damage_trusted = False
+                _log.warning("service: the display's damage report missed a change; "
+                             "every scheduled grab is compared from now on")
         release = self._coalescer.offer(now, fresh, settled, window, self._window_key(window))
         self._submit(release)
+
+    def _nothing_drawn(self) -> bool:
+        """True when the last grab's every monitor is remembered as read (not dropped,
+        skipped or forgotten since) and the display reports no drawing since then. Every
+        ``DAMAGE_CHECK_EVERY``-th time it would say so, the screen is grabbed and compared
+        anyway; if that finds a change the display did not report (a compositor drawing
+        where the report does not see), the report is not trusted again."""
+        drawn = self._parts.signals.screen_changed()  # also drains the report before a grab
+        if not self._damage_trusted or drawn or not self._grabbed \
+                or any(i not in self._last_small for i in self._grabbed):
+            return False
+        self._undrawn += 1
+        if self._undrawn % DAMAGE_CHECK_EVERY == 0:
+            self._checking_damage = True
+            return False
+        return True
 
     def _submit(self, release: Release) -> None:
         """Queue the frames the coalescer lets go (core/capture/coalesce.py)."""

@@ -80,12 +80,18 @@ class WindowStub:
 class SignalsStub:
     idle: float | None = 0.0
     locked: bool = False
+    drawn: bool = True  # what the display says: something was drawn since the last look
+    looks: int = 0
 
     def idle_seconds(self) -> float | None:
         return self.idle
 
     def screen_locked(self, window: ActiveWindow | None) -> bool:
         return self.locked
+
+    def screen_changed(self) -> bool:
+        self.looks += 1
+        return self.drawn
 
     def close(self) -> None:
         return None

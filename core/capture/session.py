@@ -9,6 +9,7 @@ unlocked (documented in docs/user-guide.md): capture goes on rather than stoppin
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Protocol
 
 from core.types import ActiveWindow
@@ -31,6 +32,11 @@ class DesktopSignals(Protocol):
 
     def screen_locked(self, window: ActiveWindow | None) -> bool: ...
 
+    def screen_changed(self) -> bool:
+        """False only when the display says that nothing was drawn on any screen since the
+        last call; True when something was, or when it cannot tell."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -43,6 +49,9 @@ class NullSignals:
     def screen_locked(self, window: ActiveWindow | None) -> bool:
         return False
 
+    def screen_changed(self) -> bool:
+        return True
+
     def close(self) -> None:
         return None
 
@@ -54,13 +63,90 @@ def is_locker_window(window: ActiveWindow | None) -> bool:
     return bool(names & LOCKER_NAMES)
 
 
+class X11DamageWatch:
+    """Whether anything was drawn on the screen since the last look, from the X server's
+    DAMAGE extension (a damage object on the root window at the "non-empty" report level:
+    one event when the first pixel changes, re-armed after each look). An unchanged screen
+    then costs the service no grab, no colour conversion and no comparison. Without the
+    extension, or after any error, every look answers "changed" (the service grabs and
+    compares, as before)."""
+
+    def __init__(self, display: str | None = None) -> None:
+        self._display_name = display
+        self._display: Display | None = None
+        self._damage: int | None = None
+        self._event_type: int | None = None
+        self._failed = False
+
+    def _connection(self) -> Display | None:
+        if self._failed:
+            return None
+        if self._display is None:
+            from Xlib import error
+            from Xlib.display import Display
+            from Xlib.ext import damage
+
+            try:
+                display = Display(self._display_name)
+                if not display.has_extension(damage.extname):
+                    display.close()
+                    self._failed = True
+                    return None
+                display.damage_query_version()
+                self._damage = display.screen().root.damage_create(
+                    damage.DamageReportNonEmpty)
+                display.sync()
+            except (error.DisplayError, error.XauthError, error.XNoAuthError, error.XError,
+                    OSError, TypeError):
+                self._failed = True
+                return None
+            self._event_type = display.extension_event.DamageNotify
+            self._display = display
+            return None  # no event seen yet: the first look counts as changed
+        return self._display
+
+    def changed(self) -> bool:
+        display = self._connection()
+        if display is None:
+            return True
+        from Xlib import error
+
+        try:
+            seen = False
+            while display.pending_events():
+                seen = display.next_event().type == self._event_type or seen
+            if seen:
+                display.damage_subtract(self._damage)  # re-arm: the next drawing notifies
+                display.flush()
+            return seen
+        except (error.XError, error.ConnectionClosedError, OSError):
+            self.close()
+            self._failed = True
+            return True
+
+    def close(self) -> None:
+        if self._display is not None:
+            try:
+                self._display.close()
+            except OSError:
+                pass
+            self._display = None
+
+
 class X11SessionSignals:
-    """Idle time and screen-saver state from the X server (one cheap round trip each)."""
+    """Idle time and screen-saver state from the X server (one cheap round trip for both per
+    poll), and whether anything was drawn since the last look (:class:`X11DamageWatch`)."""
+
+    # idle time and the screen saver's state asked once per scheduler step (both are read
+    # in the same step)
+    QUERY_REUSE_S = 0.1
 
     def __init__(self, display: str | None = None) -> None:
         self._display_name = display
         self._display: Display | None = None
         self._available: bool | None = None
+        self._damage = X11DamageWatch(display)
+        self._last: tuple[float, tuple[float, bool] | None] | None = None
 
     def _connection(self) -> Display | None:
         if self._available is False:
@@ -87,6 +173,14 @@ class X11SessionSignals:
         return self._connection() is not None
 
     def _query(self) -> tuple[float, bool] | None:
+        now = time.monotonic()
+        if self._last is not None and now - self._last[0] < self.QUERY_REUSE_S:
+            return self._last[1]
+        result = self._ask()
+        self._last = (now, result)
+        return result
+
+    def _ask(self) -> tuple[float, bool] | None:
         from Xlib import error
 
         display = self._connection()
@@ -110,7 +204,11 @@ class X11SessionSignals:
         result = self._query()
         return bool(result and result[1])
 
+    def screen_changed(self) -> bool:
+        return self._damage.changed()
+
     def close(self) -> None:
+        self._damage.close()
         if self._display is not None:
             try:
                 self._display.close()

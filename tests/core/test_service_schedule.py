@@ -98,6 +98,43 @@ def test_interval_unchanged_and_window_switch(rig):
     assert rig.screen.grabs == 4 and rig.stored() == 3
 
 
+def test_nothing_drawn_means_no_grab_and_a_drawing_means_one(rig):
+    # the display's damage report (X DAMAGE) spares grabbing a screen nobody drew on
+    rig.step()
+    assert rig.screen.grabs == 1 and rig.stored() == 1
+    rig.signals.drawn = False
+    for _ in range(3):
+        rig.step(3.0)
+    assert rig.screen.grabs == 1 and rig.skipped() == {"unchanged": 3}
+    rig.change_screen()
+    rig.signals.drawn = True
+    rig.step(3.0)
+    assert rig.screen.grabs == 2 and rig.stored() == 2
+    # a screen forgotten on lock is grabbed again, whatever the display says
+    rig.signals.drawn = False
+    rig.signals.locked = True
+    rig.step(3.0)
+    rig.signals.locked = False
+    rig.step(3.0)
+    assert rig.screen.grabs == 3
+
+
+def test_a_damage_report_that_misses_a_change_is_not_trusted_again(rig):
+    from core.service import DAMAGE_CHECK_EVERY
+
+    rig.step()
+    rig.signals.drawn = False  # a display whose report never sees anything
+    for _ in range(DAMAGE_CHECK_EVERY - 1):
+        rig.step(3.0)
+    assert rig.screen.grabs == 1
+    rig.change_screen()  # drawn, but not reported
+    rig.step(3.0)  # the check grabs and finds the change
+    assert rig.screen.grabs == 2 and rig.stored() == 2
+    rig.step(3.0)
+    rig.step(3.0)
+    assert rig.screen.grabs == 4  # every scheduled capture grabs again
+
+
 def test_idle_and_locked_screens_store_nothing(rig):
     rig.signals.idle = 61.0
     for _ in range(4):

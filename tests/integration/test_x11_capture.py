@@ -177,3 +177,27 @@ def test_querying_while_windows_come_and_go_never_raises(xdisplay: str) -> None:
     assert len(activated) > 10  # the WM really activated the short-lived windows
     assert any(item is not None and item.title == "churn window" for item in seen)
     assert all(item is None or isinstance(item, ActiveWindow) for item in seen)
+
+
+def test_the_damage_report_sees_a_window_drawn_and_a_quiet_screen(xdisplay: str) -> None:
+    from core.capture.session import X11DamageWatch
+
+    watch = X11DamageWatch(xdisplay)
+    try:
+        assert watch.changed()  # the first look cannot know: it counts as changed
+        with open_text_window("drawn by another client", "Damage 1"), \
+                MssScreenSource() as screen:
+            assert watch.changed()  # the window was mapped and painted
+            deadline = time.monotonic() + 10
+            while watch.changed():  # until the window manager and Qt are done drawing
+                assert time.monotonic() < deadline, "the screen never went quiet"
+                time.sleep(0.3)
+            before = screen.grab_all()[0].image.tobytes()
+            time.sleep(0.5)
+            assert not watch.changed()
+            assert screen.grab_all()[0].image.tobytes() == before  # quiet is unchanged
+            with open_text_window("a second window on top", "Damage 2",
+                                  geometry=(100, 100, 500, 300)):
+                assert watch.changed()
+    finally:
+        watch.close()

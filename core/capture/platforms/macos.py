@@ -97,6 +97,9 @@ class MacSignals:  # pragma: no cover - runs on macOS only
 
         return screen_locked_from_session(Quartz.CGSessionCopyCurrentDictionary())
 
+    def screen_changed(self) -> bool:
+        return True  # no cheap change signal used here: every scheduled grab is compared
+
     def close(self) -> None:
         return None
 

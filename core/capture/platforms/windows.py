@@ -116,6 +116,9 @@ class WindowsSignals:  # pragma: no cover - runs on Windows only
         self._user32.CloseDesktop(desk)
         return False
 
+    def screen_changed(self) -> bool:
+        return True  # no cheap change signal used here: every scheduled grab is compared
+
     def close(self) -> None:
         return None
 
