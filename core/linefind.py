@@ -29,7 +29,7 @@ of counting find the same boxes. :func:`plain_layout` does that and hands back, 
   (toolbars, icons, pictures; a region read around a line or two is lower), or with
   more than ``MAX_HARD_SHARE`` of its height hard, is not plain (``None``).
 
-Measured in docs/benchmarks.md (twelfth session of issue 4): the same text as the detector's
+Measured in docs/benchmarks.md (tenth session on issue 4): the same text as the detector's
 boxes on the recorded session and on real screenshots, at a fraction of the cost.
 """
 
