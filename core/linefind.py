@@ -11,7 +11,8 @@ of counting find the same boxes. :func:`plain_layout` does that and hands back, 
   its most common colour (else ``None``: the detector reads it all);
 - *structure* is set aside: vertical runs of marks longer than a glyph can be (window
   borders, scrollbars, with what lies between two such edges close together) and long
-  horizontal ones (rules, underlines); where such columns or
+  horizontal ones (rules, underlines; a thicker band across, such as a highlighted current
+  line or selection, is hard); where such columns or
   rows lie side by side over more than ``MAX_STRUCTURE_PX``, it is a panel of another
   colour, where text may sit, and the image is not plain (``None``);
 - *ink* differs from the background by more than ``INK_LEVELS`` in some channel; rows with
@@ -49,6 +50,7 @@ INK_LEVELS = 64  # ink: some channel further than this from the background
 FAINT_LEVELS = 16  # a mark: some channel further than this
 MIN_STRUCTURE_PX = 64  # a vertical run of marks this long (or the image's height) is no glyph
 MIN_RULE_PX = 96  # a horizontal run this long (and a quarter of the width) is a rule
+MAX_RULE_ROWS = 3  # ... when at most this thick; a thicker band (a highlight) is hard
 MAX_STRUCTURE_PX = 24  # wider runs of structure columns (or rows) are panels
 LONE_MARKS = 8  # faint marks away from ink in a row, at most, for the row to be plain
 GLYPH_RUN_PX = 6  # faint marks in longer horizontal runs are fills, not strokes
@@ -170,6 +172,9 @@ def plain_layout(image: U8) -> Layout | None:
     ink &= ~structure
     lone = marked & ~structure & ~_grow(ink, 2)
     hard_rows = _short_marks(lone) > LONE_MARKS
+    for top, bottom in runs(across.any(axis=1)):
+        if bottom - top > MAX_RULE_ROWS:  # a band of colour across (a highlighted line)
+            hard_rows[top:bottom] = True
     bands = runs(ink.any(axis=1))
     heights = [b - a for a, b in bands if MIN_LINE_PX <= b - a <= MAX_LINE_PX]
     median = float(np.median(heights)) if heights else 0.0

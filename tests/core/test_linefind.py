@@ -113,6 +113,18 @@ def test_faint_text_and_big_headings_are_left_to_the_detector():
     assert image.height + 70 in covered  # the heading
 
 
+def test_a_highlighted_line_is_left_to_the_detector_not_lost():
+    image, ink = _page(TEXT)
+    line = ink[2]
+    highlight = Image.new("RGB", image.size, (255, 255, 255))
+    ImageDraw.Draw(highlight).rectangle([0, line[1] - 3, image.width - 1, line[3] + 3],
+                                        fill=(225, 235, 250))  # an editor's current line
+    page = Image.composite(image, highlight, image.convert("L").point(lambda v: 255 - v))
+    layout = _layout(page)
+    assert len(layout.boxes) == len(TEXT) - 1
+    assert any(top <= (line[1] + line[3]) // 2 < bottom for top, bottom in layout.hard)
+
+
 def test_pictures_panels_and_toolbars_are_not_plain():
     image, _ = _page(TEXT)
     panel = image.copy()
