@@ -125,12 +125,17 @@ class X11DamageWatch:
             return True
 
     def close(self) -> None:
-        if self._display is not None:
-            try:
-                self._display.close()
-            except OSError:
-                pass
-            self._display = None
+        _close_display(self._display)
+        self._display = None
+
+
+def _close_display(display: Display | None) -> None:
+    """Close an X connection; a server that already went away leaves nothing to release."""
+    if display is not None:
+        try:
+            display.close()
+        except OSError:
+            pass
 
 
 class X11SessionSignals:
@@ -209,9 +214,5 @@ class X11SessionSignals:
 
     def close(self) -> None:
         self._damage.close()
-        if self._display is not None:
-            try:
-                self._display.close()
-            except OSError:
-                pass
-            self._display = None
+        _close_display(self._display)
+        self._display = None
